@@ -1,0 +1,38 @@
+# Common tasks. `make book` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Where the datasets live; CI points this at a copy of the offline mirror.
+export GNNCOURSE_DATA ?= $(HOME)/.cache/gnncourse/data
+
+.PHONY: help install book test unit notebooks bench clean
+
+help:  ## list the tasks
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed  ## create .venv with the package and everything to build and test
+
+book: install  ## build the book into _build/html, executing every chapter
+	$(BIN)/python tools/build_book.py
+
+test: install  ## everything CI checks: book build (no second execution), unit tests, nbval
+	$(BIN)/python tools/build_book.py --no-execute
+	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-sanitize-with tools/nbval_sanitize.cfg --nbval-cell-timeout 600
+
+unit: install  ## the package's unit tests only
+	$(BIN)/python -m pytest tests
+
+notebooks: install  ## re-execute every chapter in place (after editing one), then `make test`
+	$(BIN)/python tools/run_notebooks.py chapters/*.ipynb
+
+bench: install  ## the speed benchmarks: ratios against a reference measured in the same run
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:  ## remove build output (never touches notebooks or data)
+	rm -rf _build _config.noexec.yml .pytest_cache

@@ -1,0 +1,112 @@
+"""Seeding, input checks and progress bars shared by every chapter.
+
+This module sits at the bottom of the package: it imports nothing from ``gnncourse``.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+from typing import Iterable, Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = [
+    "seed_everything",
+    "check_edge_index",
+    "check_features",
+    "check_graph",
+    "progress",
+]
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    r"""Seed Python, NumPy and PyTorch, and make PyTorch deterministic on the CPU.
+
+    Call it once in the first code cell of a chapter: every number that follows is then
+    reproducible run after run on the same machine.
+
+    Args:
+        seed: the seed for ``random``, ``numpy`` and ``torch``.
+
+    Returns:
+        A ``torch.Generator`` seeded with ``seed``, for code that wants its own stream.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    # Kernels with a non-deterministic implementation raise instead of silently varying.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return torch.Generator().manual_seed(seed)
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None, name: str = "edge_index") -> None:
+    r"""Raise a ``ValueError`` that says what is wrong with an ``edge_index``.
+
+    A valid ``edge_index`` is an integer tensor of shape ``[2, E]`` whose entries lie in
+    ``[0, num_nodes)``: row 0 holds the source and row 1 the target of each edge.
+    """
+    if not isinstance(edge_index, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        hint = " (did you pass it transposed? use edge_index.t())" if edge_index.dim() == 2 and edge_index.size(1) == 2 else ""
+        raise ValueError(f"{name} must have shape [2, E], got {list(edge_index.shape)}{hint}")
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(
+            f"{name} must hold integer node ids (torch.long), got dtype {edge_index.dtype}; "
+            f"convert it with {name}.long()"
+        )
+    if edge_index.numel() == 0:
+        return
+    lo, hi = int(edge_index.min()), int(edge_index.max())
+    if lo < 0:
+        raise ValueError(f"{name} contains a negative node id ({lo}); node ids must be 0..N-1")
+    if num_nodes is not None and hi >= num_nodes:
+        raise ValueError(
+            f"{name} refers to node {hi}, but the graph has only {num_nodes} nodes (ids 0..{num_nodes - 1})"
+        )
+
+
+def check_features(x: Tensor, num_nodes: Optional[int] = None, name: str = "x") -> None:
+    r"""Raise a ``ValueError`` for node features of the wrong shape, type or with NaNs.
+
+    Valid features are a floating-point tensor of shape ``[N, F]`` with ``N == num_nodes``.
+    """
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of shape [N, F], got {type(x).__name__}")
+    if x.dim() != 2:
+        raise ValueError(f"{name} must have shape [N, F] (one row per node), got {list(x.shape)}")
+    if not torch.is_floating_point(x):
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert it with {name}.float()")
+    if num_nodes is not None and x.size(0) != num_nodes:
+        raise ValueError(f"{name} has {x.size(0)} rows but the graph has {num_nodes} nodes: one row per node is needed")
+    if torch.isnan(x).any():
+        rows = torch.isnan(x).any(dim=1).nonzero().flatten()[:5].tolist()
+        raise ValueError(f"{name} contains NaN values (first rows affected: {rows}); impute or drop them first")
+
+
+def check_graph(x: Tensor, edge_index: Tensor) -> None:
+    """Check node features and ``edge_index`` together: the features fix the node count."""
+    check_features(x)
+    check_edge_index(edge_index, num_nodes=x.size(0))
+
+
+def progress(iterable: Iterable = None, total: Optional[int] = None, desc: str = "", **kwargs):
+    r"""A text progress bar for long loops (training, walks, RL).
+
+    Live in Jupyter it updates in place; in the built book and under nbval it writes to
+    stderr, which the book hides (``nb_output_stderr: remove``) and nbval does not compare.
+    Set ``GNNCOURSE_PROGRESS=0`` to silence it entirely.
+    """
+    from tqdm import tqdm  # text bar: no widget state ends up in the notebooks
+
+    disable = os.environ.get("GNNCOURSE_PROGRESS", "1") == "0"
+    kwargs.setdefault("mininterval", 0.5)
+    kwargs.setdefault("file", sys.stderr)
+    kwargs.setdefault("dynamic_ncols", False)
+    kwargs.setdefault("ncols", 80)
+    return tqdm(iterable, total=total, desc=desc, disable=disable, **kwargs)
