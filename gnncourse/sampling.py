@@ -1,0 +1,341 @@
+r"""K-hop neighbour sampling: training a GNN on mini-batches of computation graphs.
+
+A :math:`K`-layer GNN computes the output of node :math:`v` from its :math:`K`-hop
+computation graph only. To train on a graph too large for full-batch training, take a
+mini-batch of *seed* nodes, build (a sample of) their computation graphs, run the model
+on that subgraph and put only the seeds' outputs into the loss (GraphSAGE,
+:cite:`hamilton2017inductive`). Per-layer *fanouts* :math:`(k_1, \dots, k_K)` bound the
+subgraph: each node expanded at hop :math:`\ell` keeps at most :math:`k_\ell` of its
+neighbours, drawn uniformly *without* replacement, so a batch of :math:`b` seeds touches
+at most :math:`b\,(1 + k_1 + k_1 k_2 + \dots + k_1 \cdots k_K)` nodes, whatever the size
+of the graph.
+
+The sampler here is pure, vectorized PyTorch (no ``pyg-lib``/``torch-sparse``).
+Neighbours of :math:`v` are the *sources* of edges ``u -> v``: the nodes whose messages
+:math:`v` aggregates, as in PyG's ``source_to_target`` flow. The subgraph it returns lists
+the seeds first, so ``model(batch.x, batch.edge_index)[:batch.batch_size]`` are the seeds'
+outputs.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import Tensor
+
+from .utils import check_edge_index
+
+__all__ = [
+    "SampledSubgraph",
+    "in_csr",
+    "sample_neighbors",
+    "sample_neighbors_python",
+    "NeighborBatches",
+]
+
+
+@dataclass
+class SampledSubgraph:
+    r"""The union of the sampled computation graphs of a mini-batch of seed nodes.
+
+    Attributes:
+        nodes: global ids of the subgraph's nodes, shape ``[n]``; the ``num_seeds`` seeds come
+            first, then the nodes first reached at hop 1, hop 2, ...
+        edge_index: sampled edges in *local* ids (positions in ``nodes``), shape ``[2, e]``;
+            row 0 is the sampled neighbour (message source), row 1 the node that sampled it.
+        num_seeds: number of seed nodes, ``b``.
+        num_sampled_nodes: nodes first reached at each hop, ``[b, n_1, ..., n_K]``
+            (sums to ``n``).
+        num_sampled_edges: edges sampled at each hop, ``[e_1, ..., e_K]`` (sums to ``e``).
+    """
+
+    nodes: Tensor
+    edge_index: Tensor
+    num_seeds: int
+    num_sampled_nodes: List[int] = field(default_factory=list)
+    num_sampled_edges: List[int] = field(default_factory=list)
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.nodes.numel())
+
+    def global_edge_index(self) -> Tensor:
+        """The sampled edges in the original graph's node ids, shape ``[2, e]``."""
+        return self.nodes[self.edge_index]
+
+
+def in_csr(edge_index: Tensor, num_nodes: int) -> Tuple[Tensor, Tensor]:
+    r"""Compressed in-neighbour lists: ``col[rowptr[v]:rowptr[v+1]]`` are the sources of
+    the edges ``u -> v`` into ``v``, i.e. the nodes whose messages ``v`` aggregates.
+
+    Building it is one sort of the ``E`` edges by target; it is the graph's only storage the
+    sampler needs (``N + 1 + E`` integers).
+
+    Args:
+        edge_index: ``[2, E]`` edges ``source -> target``.
+        num_nodes: ``N``.
+
+    Returns:
+        ``(rowptr, col)``: shapes ``[N + 1]`` and ``[E]``, ``torch.long``.
+    """
+    check_edge_index(edge_index, num_nodes)
+    src, dst = edge_index[0], edge_index[1]
+    order = torch.argsort(dst, stable=True)
+    col = src[order].long().contiguous()
+    counts = torch.bincount(dst, minlength=num_nodes)
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+    torch.cumsum(counts, 0, out=rowptr[1:])
+    return rowptr, col
+
+
+def _check_csr(rowptr: Tensor, col: Tensor) -> int:
+    if not isinstance(rowptr, Tensor) or not isinstance(col, Tensor) or rowptr.dim() != 1 or col.dim() != 1:
+        raise ValueError("rowptr and col must be 1-D tensors; build them with in_csr(edge_index, num_nodes)")
+    if rowptr.numel() < 1 or int(rowptr[-1]) != col.numel():
+        raise ValueError(
+            f"rowptr[-1] must equal len(col) ({col.numel()}); build the CSR with in_csr(edge_index, num_nodes)"
+        )
+    return rowptr.numel() - 1
+
+
+def _check_fanouts(fanouts: Sequence[int]) -> List[int]:
+    fanouts = [int(k) for k in fanouts]
+    if len(fanouts) == 0:
+        raise ValueError("fanouts must list one fanout per layer, e.g. [10, 5] for a 2-layer GNN")
+    bad = [k for k in fanouts if k == 0 or k < -1]
+    if bad:
+        raise ValueError(f"each fanout must be a positive int or -1 (all neighbours), got {fanouts}")
+    return fanouts
+
+
+def _check_seeds(seeds: Tensor, num_nodes: int) -> Tensor:
+    if not isinstance(seeds, Tensor) or seeds.dim() != 1 or seeds.dtype not in (torch.int64, torch.int32):
+        raise ValueError("seeds must be a 1-D integer tensor of node ids; for a boolean mask use mask.nonzero().flatten()")
+    seeds = seeds.long()
+    if seeds.numel() and (int(seeds.min()) < 0 or int(seeds.max()) >= num_nodes):
+        raise ValueError(f"seeds must be node ids in [0, {num_nodes}); got ids from {int(seeds.min())} to {int(seeds.max())}")
+    if torch.unique(seeds).numel() != seeds.numel():
+        raise ValueError("seeds contain duplicates; pass each seed node once (e.g. torch.unique(seeds))")
+    return seeds
+
+
+def _sample_one_hop(
+    rowptr: Tensor, col: Tensor, frontier: Tensor, fanout: int, generator: Optional[torch.Generator]
+) -> Tuple[Tensor, Tensor]:
+    r"""Up to ``fanout`` in-neighbours of each frontier node, uniformly without replacement.
+
+    A node with :math:`d \le k` neighbours keeps all of them. For the others, a uniformly
+    random permutation of all their neighbour slots is drawn at once (``randperm``), then a
+    *stable* sort by owner node keeps each node's slots in random order; the first :math:`k`
+    of each node are a uniform :math:`k`-subset. No Python loop over nodes.
+
+    Returns:
+        ``(nbr, owner)``: global ids of the sampled neighbours and the position in
+        ``frontier`` of the node that sampled each one.
+    """
+    start, end = rowptr[frontier], rowptr[frontier + 1]
+    deg = end - start
+    take = deg if fanout < 0 else deg.clamp(max=fanout)
+    owner = torch.repeat_interleave(torch.arange(frontier.numel()), take)
+    # Offset of each kept slot inside its node's neighbour list.
+    first = torch.cumsum(take, 0) - take
+    offset = torch.arange(owner.numel()) - first[owner]
+    if fanout >= 0:
+        big = (deg > fanout).nonzero().flatten()  # nodes that must choose
+        if big.numel():
+            big_deg = deg[big]
+            slots = int(big_deg.sum())
+            seg = torch.repeat_interleave(torch.arange(big.numel()), big_deg)  # owner of each slot
+            slot_in_seg = torch.arange(slots) - (torch.cumsum(big_deg, 0) - big_deg)[seg]
+            perm = torch.randperm(slots, generator=generator)
+            order = perm[torch.argsort(seg[perm], stable=True)]  # per node: its slots, shuffled
+            seg_start = torch.cumsum(big_deg, 0) - big_deg
+            rank = torch.arange(slots) - seg_start[seg]  # position within the node after shuffling
+            keep = rank < fanout
+            chosen = slot_in_seg[order[keep]]  # [len(big) * fanout], grouped by node
+            # Write the chosen offsets into the rows of the big nodes.
+            is_big = torch.zeros(frontier.numel(), dtype=torch.bool)
+            is_big[big] = True
+            offset[is_big[owner]] = chosen
+    nbr = col[start[owner] + offset]
+    return nbr, owner
+
+
+def sample_neighbors(
+    rowptr: Tensor,
+    col: Tensor,
+    seeds: Tensor,
+    fanouts: Sequence[int],
+    generator: Optional[torch.Generator] = None,
+) -> SampledSubgraph:
+    r"""Sample the :math:`K`-hop computation graphs of ``seeds`` with per-layer fanouts.
+
+    Hop :math:`\ell = 1, \dots, K` expands the nodes first reached at hop :math:`\ell - 1`
+    (the seeds at hop 1): each keeps :math:`\min(k_\ell, d_v)` of its :math:`d_v`
+    in-neighbours, a uniform random subset drawn without replacement (:math:`k_\ell = -1`
+    keeps all). Every node is expanded once, so with all fanouts ``-1`` the subgraph holds
+    every in-edge of every node within :math:`K - 1` hops of a seed, which is exactly what a
+    :math:`K`-layer GNN needs to compute the seeds' outputs.
+
+    Args:
+        rowptr, col: the in-neighbour CSR from :func:`in_csr`, shapes ``[N + 1]``, ``[E]``.
+        seeds: ``[b]`` distinct node ids (the mini-batch).
+        fanouts: ``[k_1, ..., k_K]``, one per layer; ``k_1`` applies to the seeds.
+        generator: a seeded ``torch.Generator`` for reproducible samples.
+
+    Returns:
+        A :class:`SampledSubgraph` with the seeds first and edges in local ids.
+    """
+    num_nodes = _check_csr(rowptr, col)
+    fanouts = _check_fanouts(fanouts)
+    seeds = _check_seeds(seeds, num_nodes)
+
+    nodes = seeds
+    frontier = seeds
+    frontier_local = torch.arange(seeds.numel())
+    src_parts: List[Tensor] = []
+    dst_parts: List[Tensor] = []
+    num_sampled_nodes = [int(seeds.numel())]
+    num_sampled_edges: List[int] = []
+    for fanout in fanouts:
+        nbr, owner = _sample_one_hop(rowptr, col, frontier, fanout, generator)
+        # Nodes not in the subgraph yet become the next frontier (kept in ascending id order).
+        cand = torch.unique(nbr)
+        new = cand[~torch.isin(cand, nodes)]
+        nodes = torch.cat([nodes, new])
+        # Global -> local ids by binary search in the sorted node list.
+        sorted_nodes, sort_pos = torch.sort(nodes)
+        nbr_local = sort_pos[torch.searchsorted(sorted_nodes, nbr)]
+        src_parts.append(nbr_local)
+        dst_parts.append(frontier_local[owner])
+        num_sampled_nodes.append(int(new.numel()))
+        num_sampled_edges.append(int(nbr.numel()))
+        frontier = new
+        frontier_local = torch.arange(nodes.numel() - new.numel(), nodes.numel())
+    edge_index = torch.stack([torch.cat(src_parts), torch.cat(dst_parts)])
+    return SampledSubgraph(nodes, edge_index, int(seeds.numel()), num_sampled_nodes, num_sampled_edges)
+
+
+def sample_neighbors_python(
+    rowptr: Tensor, col: Tensor, seeds: Tensor, fanouts: Sequence[int], rng: Optional[random.Random] = None
+) -> SampledSubgraph:
+    r"""The same sampler as :func:`sample_neighbors`, written as a plain Python loop over
+    nodes with ``random.sample``: the readable reference that the tests and the benchmark
+    compare the vectorized version with. Slow; do not use it for training.
+    """
+    num_nodes = _check_csr(rowptr, col)
+    fanouts = _check_fanouts(fanouts)
+    seeds = _check_seeds(seeds, num_nodes)
+    rng = rng or random.Random()
+    ptr, adj = rowptr.tolist(), col.tolist()
+    nodes = seeds.tolist()
+    local = {v: i for i, v in enumerate(nodes)}
+    frontier = list(nodes)
+    src, dst = [], []
+    num_sampled_nodes, num_sampled_edges = [len(nodes)], []
+    for fanout in fanouts:
+        new, edges = [], 0
+        for v in frontier:
+            nbrs = adj[ptr[v]:ptr[v + 1]]
+            if 0 <= fanout < len(nbrs):
+                nbrs = rng.sample(nbrs, fanout)
+            for u in nbrs:
+                if u not in local:
+                    local[u] = len(nodes)
+                    nodes.append(u)
+                    new.append(u)
+                src.append(local[u])
+                dst.append(local[v])
+            edges += len(nbrs)
+        num_sampled_nodes.append(len(new))
+        num_sampled_edges.append(edges)
+        frontier = new
+    edge_index = torch.tensor([src, dst], dtype=torch.long).view(2, -1)
+    return SampledSubgraph(torch.tensor(nodes, dtype=torch.long), edge_index, len(seeds), num_sampled_nodes, num_sampled_edges)
+
+
+class NeighborBatches:
+    r"""Mini-batches of sampled computation graphs, ready for a node-level GNN.
+
+    Each batch is a PyG ``Data`` holding the sampled subgraph: ``x`` (and ``y`` and any
+    other per-node tensor of ``data``) restricted to the subgraph's nodes, ``edge_index`` in
+    local ids, ``n_id`` (global ids, seeds first) and ``batch_size`` (the number of seeds).
+    Only the first ``batch_size`` rows of the model's output belong to the seeds::
+
+        for batch in NeighborBatches(data, data.train_mask, batch_size=512, fanouts=[10, 5]):
+            out = model(batch.x, batch.edge_index)[:batch.batch_size]
+            loss = F.cross_entropy(out, batch.y[:batch.batch_size])
+
+    Args:
+        data: a PyG ``Data`` with ``x``, ``edge_index`` (and usually ``y``).
+        input_nodes: the seeds to cover each epoch: a boolean mask ``[N]``, an index tensor,
+            or ``None`` for all nodes.
+        batch_size: seeds per batch.
+        fanouts: one fanout per layer, ``-1`` for all neighbours.
+        shuffle: draw the seeds in a new random order each epoch.
+        seed: seeds the loader's own ``torch.Generator``: two loaders built with the same
+            arguments yield the same batches, epoch after epoch.
+        drop_last: skip a last, smaller batch.
+    """
+
+    def __init__(
+        self,
+        data,
+        input_nodes: Union[Tensor, None] = None,
+        batch_size: int = 512,
+        fanouts: Sequence[int] = (10, 5),
+        shuffle: bool = False,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        n = int(data.num_nodes)
+        if input_nodes is None:
+            input_nodes = torch.arange(n)
+        elif input_nodes.dtype == torch.bool:
+            if input_nodes.numel() != n:
+                raise ValueError(f"input_nodes mask has {input_nodes.numel()} entries but the graph has {n} nodes")
+            input_nodes = input_nodes.nonzero().flatten()
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size}")
+        self.data = data
+        self.input_nodes = _check_seeds(input_nodes, n)
+        self.batch_size = int(batch_size)
+        self.fanouts = _check_fanouts(fanouts)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.rowptr, self.col = in_csr(data.edge_index, n)
+        # Per-node tensors to slice for every batch (x, y, masks, ...).
+        self._node_keys = [k for k in data.keys() if k != "edge_index" and isinstance(data[k], Tensor)
+                           and data[k].dim() >= 1 and data[k].size(0) == n]
+
+    def __len__(self) -> int:
+        m = self.input_nodes.numel()
+        return m // self.batch_size if self.drop_last else -(-m // self.batch_size)
+
+    def sample(self, seeds: Tensor):
+        """The mini-batch ``Data`` for the given seed node ids."""
+        from torch_geometric.data import Data
+
+        sub = sample_neighbors(self.rowptr, self.col, seeds, self.fanouts, generator=self.generator)
+        batch = Data(edge_index=sub.edge_index, num_nodes=sub.num_nodes)
+        for k in self._node_keys:
+            batch[k] = self.data[k][sub.nodes]
+        batch.n_id = sub.nodes
+        batch.batch_size = sub.num_seeds
+        batch.num_sampled_nodes = sub.num_sampled_nodes
+        batch.num_sampled_edges = sub.num_sampled_edges
+        return batch
+
+    def __iter__(self) -> Iterator:
+        seeds = self.input_nodes
+        if self.shuffle:
+            seeds = seeds[torch.randperm(seeds.numel(), generator=self.generator)]
+        for i in range(len(self)):
+            yield self.sample(seeds[i * self.batch_size:(i + 1) * self.batch_size])
+
+    def __repr__(self) -> str:
+        return (f"NeighborBatches(num_seeds={self.input_nodes.numel()}, batch_size={self.batch_size}, "
+                f"fanouts={self.fanouts}, num_batches={len(self)})")
