@@ -286,6 +286,12 @@ def load_mutagenicity(ground_truth: bool = False, verify: bool = True, **kwargs)
         shutil.copy2(gt_file, tmp / "Mutagenicity_edge_attributes.txt")
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, dst)
+    expected = SHA256["TUDataset/Mutagenicity/raw/Mutagenicity_edge_gt.txt"]
+    if _sha256(dst / "Mutagenicity_edge_attributes.txt") != expected:
+        raise DatasetError(
+            f"Mutagenicity: the ground-truth copy in {dst} is corrupt; delete {dst.parent} "
+            f"and load again."
+        )
     return TUDataset(
         str(data_root() / group), "Mutagenicity", use_edge_attr=True,
         transform=_split_ground_truth, **kwargs,

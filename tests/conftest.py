@@ -1,0 +1,33 @@
+"""Fixtures shared by the unit tests."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gnncourse import data
+
+
+@pytest.fixture(scope="session")
+def mutag_raw() -> Path:
+    """The verified raw folder of MUTAG (0.12 MB), fetched once if the data root lacks it."""
+    raw = data.data_root() / "TUDataset" / "MUTAG" / "raw"
+    if not raw.exists():
+        data.load_mutag()
+    return raw
+
+
+@pytest.fixture
+def fresh_root(tmp_path, monkeypatch) -> Path:
+    """An empty data root for one test."""
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv(data.ENV_VAR, str(root))
+    return root
+
+
+@pytest.fixture
+def mutag_root(fresh_root, mutag_raw) -> Path:
+    """A data root holding a private copy of MUTAG's raw files."""
+    dst = fresh_root / "TUDataset" / "MUTAG" / "raw"
+    shutil.copytree(mutag_raw, dst)
+    return fresh_root

@@ -1,0 +1,89 @@
+"""Every chapter follows the book's conventions (book/contributing.md)."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _cells(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    return nb["cells"]
+
+
+def _src(cell):
+    return "".join(cell["source"])
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no notebooks in chapters/"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_is_in_the_table_of_contents(path):
+    assert f"chapters/{path.stem}" in _toc_files()
+
+
+def test_every_toc_entry_exists():
+    for f in _toc_files():
+        assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb")), f
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_arc(path):
+    cells = _cells(path)
+    first = _src(cells[0])
+    assert cells[0]["cell_type"] == "markdown" and first.startswith("# ")
+    assert "After this chapter you will be able to" in first
+    headings = [line for c in cells if c["cell_type"] == "markdown" for line in _src(c).splitlines()
+                if line.startswith("## ")]
+    assert "## Summary" in headings and "## Exercises" in headings
+    assert headings.index("## Summary") < headings.index("## Exercises")
+    text = "\n".join(_src(c) for c in cells if c["cell_type"] == "markdown")
+    assert "{exercise}" in text and "{solution}" in text
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_setup_cell_installs_only_where_missing(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    setup = _src(code[0])
+    assert 'importlib.util.find_spec("gnncourse") is None' in setup
+    url = CONFIG["repository"]["url"]
+    assert f"gnncourse @ git+{url}" in setup
+    assert "seed_everything(" in setup
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_key_results_are_checked_and_executed(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code" and _src(c).strip()]
+    assert all(c.get("outputs") is not None for c in code)
+    assert any(c["outputs"] for c in code), "notebook was committed without outputs"
+    checked = [c for c in code if "nbval-check-output" in c.get("metadata", {}).get("tags", [])]
+    assert checked, "no cell is tagged nbval-check-output"
+    assert any(re.search(r"^\s*assert ", _src(c), re.M) for c in checked), "no checked cell asserts a target"
+    for c in checked:
+        for out in c["outputs"]:
+            assert out["output_type"] in ("stream", "execute_result"), "checked cells print text only"
+            assert out.get("name") != "stderr", "checked cells must not write to stderr (progress bars)"
+            assert "image/svg+xml" not in out.get("data", {}), "checked cells must not draw figures"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_errors_stored(path):
+    for c in _cells(path):
+        for out in c.get("outputs", []):
+            assert out["output_type"] != "error", f"stored error output in {path.name}"
