@@ -1,0 +1,424 @@
+r"""The training loop every chapter shares: :func:`fit`, its :class:`History`, and metrics.
+
+Training chooses the parameters :math:`\Theta` of an encoder so that a loss on the
+embeddings it produces is small:
+
+.. math:: \Theta^\star = \arg\min_\Theta \; \mathcal{L}\big(y, f_\Theta(\mathbf{z}_v)\big).
+
+:func:`fit` knows nothing about graphs. It repeats, for each epoch, *for each batch*:
+compute the loss with a ``step`` function, back-propagate, update; then it calls an
+``evaluate`` function, records its metrics in a :class:`History`, and stops early when a
+validation metric has not improved for ``patience`` epochs (restoring the best weights).
+Full-graph training passes the whole graph as the only batch; mini-batch training passes
+an iterable of sampled subgraphs (or a function of the epoch returning one), and the loop
+stays the same.
+
+The node-classification pieces (:func:`node_classification_step`,
+:func:`evaluate_node_classifier`, :func:`train_node_classifier`) build on :func:`fit`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .utils import progress
+
+__all__ = [
+    "History",
+    "NonFiniteLossError",
+    "fit",
+    "check_node_targets",
+    "accuracy",
+    "node_classification_step",
+    "evaluate_node_classifier",
+    "train_node_classifier",
+]
+
+#: ``step(model, batch) -> loss``: the loss of one batch, a scalar tensor with a graph.
+StepFn = Callable[[torch.nn.Module, Any], Tensor]
+#: ``evaluate(model) -> {"val_acc": 0.71, ...}``: called without gradients in eval mode.
+EvalFn = Callable[[torch.nn.Module], Mapping[str, float]]
+#: The batches of one epoch, or a function ``epoch -> batches`` (to resample every epoch).
+Batches = Union[Iterable[Any], Callable[[int], Iterable[Any]]]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; the message says when and what to try."""
+
+
+@dataclass
+class History:
+    r"""Per-epoch metrics of one training run, and where the best validation epoch was.
+
+    ``history["val_acc"]`` is the list of that metric over epochs (epoch ``1`` first).
+    ``"loss"`` is the mean training loss over the epoch's batches (in training mode, i.e.
+    with dropout); the other keys are whatever the ``evaluate`` function returned.
+
+    Attributes:
+        metrics: metric name -> one value per epoch.
+        monitor: the metric early stopping watched (``None`` if none).
+        mode: ``"max"`` or ``"min"``: whether a larger or a smaller ``monitor`` is better.
+        best_epoch: the epoch (1-based) with the best ``monitor`` value, whose weights the
+            model holds after :func:`fit` when ``restore_best=True``.
+        stopped_early: ``True`` when patience ran out before the last epoch.
+    """
+
+    metrics: Dict[str, List[float]] = field(default_factory=dict)
+    monitor: Optional[str] = None
+    mode: str = "max"
+    best_epoch: Optional[int] = None
+    stopped_early: bool = False
+
+    def append(self, values: Mapping[str, float]) -> None:
+        """Record one epoch's metrics (every epoch must report the same names)."""
+        if self.metrics and set(values) != set(self.metrics):
+            raise ValueError(
+                f"epoch {len(self) + 1} reported metrics {sorted(values)}, but earlier epochs reported "
+                f"{sorted(self.metrics)}: an evaluate function must return the same keys every epoch"
+            )
+        for key, value in values.items():
+            self.metrics.setdefault(key, []).append(float(value))
+
+    def __len__(self) -> int:
+        """The number of epochs recorded."""
+        return len(next(iter(self.metrics.values()))) if self.metrics else 0
+
+    def __getitem__(self, key: str) -> List[float]:
+        if key not in self.metrics:
+            raise KeyError(f"no metric {key!r} in this history; it has {sorted(self.metrics)}")
+        return self.metrics[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.metrics
+
+    @property
+    def best(self) -> Dict[str, float]:
+        """All metrics at :attr:`best_epoch` (or at the last epoch without a monitor)."""
+        if not self.metrics:
+            return {}
+        i = (self.best_epoch or len(self)) - 1
+        return {k: v[i] for k, v in self.metrics.items()}
+
+    def plot(self, keys: Optional[Sequence[str]] = None, ax=None, title: Optional[str] = None):
+        """Training curves: one line per metric against the epoch, the best epoch marked.
+
+        Args:
+            keys: the metrics to draw (default: all, losses first).
+            ax: a matplotlib ``Axes`` to draw into (default: a new figure).
+            title: an optional title.
+
+        Returns:
+            The ``Axes``.
+        """
+        import matplotlib.pyplot as plt
+
+        if not self.metrics:
+            raise ValueError("this history is empty: nothing to plot (did fit run for 0 epochs?)")
+        if keys is None:
+            keys = sorted(self.metrics, key=lambda k: ("loss" not in k, k))
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4.6, 2.8))
+        epochs = range(1, len(self) + 1)
+        for key in keys:
+            style = "-" if "loss" in key else "--"
+            ax.plot(epochs, self[key], style, label=key, linewidth=1.4)
+        if self.best_epoch is not None:
+            ax.axvline(self.best_epoch, color="0.6", linestyle=":", linewidth=1,
+                       label=f"best {self.monitor} (epoch {self.best_epoch})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("value")
+        if title:
+            ax.set_title(title)
+        ax.legend(fontsize=7)
+        return ax
+
+    def __repr__(self) -> str:
+        if not self.metrics:
+            return "History(epochs=0)"
+        best = ""
+        if self.best_epoch is not None:
+            best = f", best_epoch={self.best_epoch}, {self.monitor}={self.best[self.monitor]:.4f}"
+        stopped = ", stopped_early=True" if self.stopped_early else ""
+        return f"History(epochs={len(self)}{best}{stopped})"
+
+
+def _is_better(value: float, best: Optional[float], mode: str, min_delta: float) -> bool:
+    if best is None:
+        return True
+    return value > best + min_delta if mode == "max" else value < best - min_delta
+
+
+def _epoch_batches(batches: Batches, epoch: int) -> Iterable[Any]:
+    return batches(epoch) if callable(batches) else batches
+
+
+def _lr(optimizer: torch.optim.Optimizer) -> str:
+    return ", ".join(f"{g['lr']:g}" for g in optimizer.param_groups if "lr" in g)
+
+
+def fit(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    step: StepFn,
+    batches: Batches,
+    *,
+    epochs: int = 200,
+    evaluate: Optional[EvalFn] = None,
+    monitor: Optional[str] = None,
+    mode: Optional[str] = None,
+    patience: Optional[int] = None,
+    min_delta: float = 0.0,
+    restore_best: bool = True,
+    seed: Optional[int] = None,
+    grad_clip: Optional[float] = None,
+    desc: str = "training",
+) -> History:
+    r"""Train ``model`` for up to ``epochs`` epochs; return the :class:`History`.
+
+    One epoch is, for every ``batch`` in ``batches``:
+
+    .. math:: \Theta \leftarrow \Theta - \eta\, \nabla_\Theta\, \mathrm{step}(f_\Theta, \mathrm{batch})
+
+    (the optimizer decides the exact update), followed by ``evaluate(model)`` in eval mode
+    without gradients. Early stopping watches ``monitor`` among the evaluated metrics and
+    stops after ``patience`` epochs without improvement; with ``restore_best`` the model
+    ends with the weights of its best epoch.
+
+    Args:
+        model: the ``torch.nn.Module`` to train (put in training mode for each epoch).
+        optimizer: an optimizer over ``model``'s parameters.
+        step: ``step(model, batch) -> loss``, a scalar tensor; :func:`fit` calls
+            ``backward`` and ``optimizer.step()`` itself.
+        batches: the batches of one epoch (a list, a ``DataLoader``, a single PyG ``Data``
+            for full-graph training), or a function ``epoch -> batches`` (1-based epoch),
+            e.g. a neighbour sampler that draws new subgraphs every epoch. A one-shot
+            iterator (a generator) is refused because it would be empty after epoch 1.
+        epochs: the maximum number of epochs.
+        evaluate: ``evaluate(model) -> {name: value}``, e.g. ``{"val_acc": 0.78}``.
+        monitor: the metric early stopping and ``restore_best`` watch. Default:
+            ``"val_loss"`` if ``evaluate`` returns it, else ``"val_acc"``, else none.
+        mode: ``"max"`` or ``"min"``; default ``"min"`` if ``"loss"`` is in ``monitor``.
+        patience: stop after this many epochs without improvement (``None``: never stop).
+        min_delta: the improvement that counts as one.
+        restore_best: load the best epoch's weights at the end (needs a monitor).
+        seed: if given, ``torch.manual_seed(seed)`` first, so dropout and sampling inside
+            ``step`` repeat exactly. (Seed before building the model, too.)
+        grad_clip: if given, clip the gradients' total norm to this value.
+        desc: the label of the progress bar.
+
+    Raises:
+        ValueError: invalid arguments, an unknown ``monitor``, a loss that is not a scalar.
+        NonFiniteLossError: the loss became NaN or infinite; the message names the epoch
+            and batch and lists what to try.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    if patience is not None and (not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"patience must be a positive int or None, got {patience!r}")
+    if mode not in (None, "max", "min"):
+        raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+    try:  # a single PyG graph is one batch (iterating a Data object yields its attributes)
+        from torch_geometric.data.data import BaseData
+
+        if isinstance(batches, BaseData):
+            batches = [batches]
+    except ImportError:  # pragma: no cover - torch_geometric is a dependency
+        pass
+    if not callable(batches):
+        if not isinstance(batches, Iterable):
+            raise ValueError(f"batches must be an iterable of batches or a function epoch -> batches, got {type(batches).__name__}")
+        if iter(batches) is batches:
+            raise ValueError(
+                "batches is a one-shot iterator (e.g. a generator): it would be empty after the first epoch. "
+                "Pass a list, a re-iterable loader, or a function epoch -> batches"
+            )
+    if seed is not None:
+        torch.manual_seed(seed)
+
+    history = History()
+    best_value: Optional[float] = None
+    best_state: Optional[Dict[str, Tensor]] = None
+    since_best = 0
+    bar = progress(range(1, epochs + 1), desc=desc)
+    for epoch in bar:
+        model.train()
+        total, count = 0.0, 0
+        for b, batch in enumerate(_epoch_batches(batches, epoch)):
+            optimizer.zero_grad()
+            loss = step(model, batch)
+            if not isinstance(loss, Tensor) or loss.numel() != 1:
+                raise ValueError(
+                    f"step must return the batch's loss as a scalar tensor, got "
+                    f"{type(loss).__name__}{list(loss.shape) if isinstance(loss, Tensor) else ''}; "
+                    "reduce it with .mean() or .sum()"
+                )
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"the training loss became {loss.item()} at epoch {epoch}, batch {b + 1}. Try: a smaller "
+                    f"learning rate (now {_lr(optimizer)}); checking the inputs for NaN or inf "
+                    "(gnncourse.utils.check_features); computing the loss from logits with F.cross_entropy or "
+                    "F.binary_cross_entropy_with_logits instead of log(softmax) or log(sigmoid) by hand; "
+                    "normalising the features; or clipping gradients (fit(..., grad_clip=1.0))"
+                )
+            loss.backward()
+            if grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            total += loss.item()
+            count += 1
+        if count == 0:
+            raise ValueError(f"epoch {epoch} had no batches: batches yielded nothing")
+        values: Dict[str, float] = {"loss": total / count}
+        if evaluate is not None:
+            model.eval()
+            with torch.no_grad():
+                metrics = dict(evaluate(model))
+            if "loss" in metrics:
+                raise ValueError("evaluate must not return a metric named 'loss' (fit records the training loss there); use e.g. 'val_loss'")
+            values.update({k: float(v) for k, v in metrics.items()})
+        history.append(values)
+
+        if epoch == 1:  # settle what to monitor once the metric names are known
+            if monitor is None:
+                monitor = next((k for k in ("val_loss", "val_acc") if k in values), None)
+            elif monitor not in values:
+                raise ValueError(f"monitor={monitor!r} is not among the recorded metrics {sorted(values)}")
+            if patience is not None and monitor is None:
+                raise ValueError("patience needs a validation metric: pass evaluate (returning e.g. 'val_acc') and monitor")
+            history.monitor = monitor
+            history.mode = mode or ("min" if monitor is not None and "loss" in monitor else "max")
+        if monitor is not None:
+            value = values[monitor]
+            if _is_better(value, best_value, history.mode, min_delta):
+                best_value, since_best, history.best_epoch = value, 0, epoch
+                if restore_best:
+                    best_state = copy.deepcopy(model.state_dict())
+            else:
+                since_best += 1
+            bar.set_postfix({"loss": f"{values['loss']:.3f}", monitor: f"{value:.3f}"}, refresh=False)
+            if patience is not None and since_best >= patience:
+                history.stopped_early = epoch < epochs
+                break
+        else:
+            bar.set_postfix({"loss": f"{values['loss']:.3f}"}, refresh=False)
+    bar.close()
+    model.eval()
+    if restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def check_node_targets(out: Tensor, y: Tensor, mask: Optional[Tensor] = None) -> None:
+    r"""Raise a ``ValueError`` when outputs, labels and a node mask do not fit together.
+
+    Args:
+        out: the model's outputs, ``[N, C]`` logits (or ``[N]`` predicted classes).
+        y: the labels, ``[N]`` integer classes.
+        mask: ``[N]`` boolean mask of the nodes to use (optional).
+    """
+    if not isinstance(out, Tensor) or out.dim() not in (1, 2):
+        raise ValueError(f"model outputs must be [N, C] logits or [N] predictions, got shape {list(getattr(out, 'shape', []))}")
+    if not isinstance(y, Tensor) or y.dim() != 1:
+        shape = list(getattr(y, "shape", []))
+        hint = " (one-hot labels? pass y.argmax(dim=1))" if len(shape) == 2 else ""
+        raise ValueError(f"labels y must have shape [N] (one class id per node), got {shape}{hint}")
+    if out.size(0) != y.size(0):
+        raise ValueError(
+            f"the model returned {out.size(0)} rows but there are {y.size(0)} labels: outputs and labels must have "
+            "one row per node of the same graph (did you index outputs with a mask before passing them?)"
+        )
+    if mask is not None:
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+            raise ValueError(f"mask must be a boolean tensor of shape [N], got {getattr(mask, 'dtype', type(mask).__name__)}")
+        if mask.shape != y.shape:
+            raise ValueError(f"mask has shape {list(mask.shape)} but labels have {list(y.shape)}: one entry per node is needed")
+        if not bool(mask.any()):
+            raise ValueError("mask selects no node: there is nothing to train or evaluate on")
+    if out.dim() == 2 and y.numel() and not torch.is_floating_point(y):
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= out.size(1):
+            raise ValueError(f"labels range over {lo}..{hi} but the model outputs {out.size(1)} classes (0..{out.size(1) - 1})")
+
+
+def accuracy(out: Tensor, y: Tensor, mask: Optional[Tensor] = None) -> float:
+    r"""The fraction of (masked) nodes whose predicted class equals the label.
+
+    .. math:: \mathrm{acc} = \frac{1}{|M|} \sum_{v \in M} [\arg\max_c \mathrm{out}_{vc} = y_v]
+
+    Args:
+        out: ``[N, C]`` logits or probabilities, or ``[N]`` predicted classes.
+        y: ``[N]`` labels.
+        mask: ``[N]`` boolean mask of the nodes to score (default: all).
+    """
+    check_node_targets(out, y, mask)
+    pred = out.argmax(dim=-1) if out.dim() == 2 else out
+    correct = pred == y
+    if mask is not None:
+        correct = correct[mask]
+    return correct.float().mean().item()
+
+
+def node_classification_step(model: torch.nn.Module, batch: Any, mask: str = "train_mask") -> Tensor:
+    r"""Cross-entropy of a node classifier on the batch's training nodes (a :func:`fit` step).
+
+    .. math:: \mathcal{L} = -\frac{1}{|M|}\sum_{v \in M} \log \operatorname{softmax}(f_\Theta(\mathbf{z}_v))_{y_v}
+
+    ``batch`` needs ``x``, ``edge_index``, ``y`` and the boolean attribute named ``mask``;
+    ``model(x, edge_index)`` must return ``[N, C]`` logits.
+    """
+    out = model(batch.x, batch.edge_index)
+    m = getattr(batch, mask)
+    check_node_targets(out, batch.y, m)
+    return F.cross_entropy(out[m], batch.y[m])
+
+
+def evaluate_node_classifier(
+    model: torch.nn.Module, data: Any, splits: Sequence[str] = ("train", "val")
+) -> Dict[str, float]:
+    r"""Loss and accuracy of a node classifier on each split, from one forward pass.
+
+    Returns ``{"train_loss": ..., "train_acc": ..., "val_loss": ..., "val_acc": ...}`` for
+    ``splits=("train", "val")``, using ``data.train_mask`` and ``data.val_mask``.
+    """
+    out = model(data.x, data.edge_index)
+    result: Dict[str, float] = {}
+    for split in splits:
+        m = getattr(data, f"{split}_mask")
+        check_node_targets(out, data.y, m)
+        result[f"{split}_loss"] = F.cross_entropy(out[m], data.y[m]).item()
+        result[f"{split}_acc"] = accuracy(out, data.y, m)
+    return result
+
+
+def train_node_classifier(
+    model: torch.nn.Module,
+    data: Any,
+    *,
+    epochs: int = 200,
+    lr: float = 0.01,
+    weight_decay: float = 5e-4,
+    patience: Optional[int] = None,
+    monitor: str = "val_loss",
+    seed: Optional[int] = 0,
+    desc: str = "node classifier",
+) -> History:
+    r"""Full-graph node classification with cross-entropy and Adam; returns the History.
+
+    A thin wrapper around :func:`fit` with :func:`node_classification_step` and
+    :func:`evaluate_node_classifier`: the model ends with the weights of the epoch with the
+    best ``monitor`` (default: the smallest validation loss).
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return fit(
+        model, optimizer, node_classification_step, [data], epochs=epochs,
+        evaluate=lambda m: evaluate_node_classifier(m, data), monitor=monitor,
+        patience=patience, seed=seed, desc=desc,
+    )
