@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Where the datasets live; CI points this at a copy of the offline mirror.
 export GNNCOURSE_DATA ?= $(HOME)/.cache/gnncourse/data
 
-.PHONY: help install book test unit notebooks bench clean
+.PHONY: help install book test unit browser notebooks bench clean
 
 help:  ## list the tasks
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,8 +24,12 @@ test: install  ## everything CI checks: book build (no second execution), unit t
 	$(BIN)/python tools/build_book.py --no-execute
 	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-sanitize-with tools/nbval_sanitize.cfg --nbval-cell-timeout 600
 
-unit: install  ## the package's unit tests only
-	$(BIN)/python -m pytest tests
+unit: install  ## the package's unit tests only (not the browser test of the built book)
+	$(BIN)/python -m pytest tests -m "not browser"
+
+browser: install  ## render the book, open every page in headless Chromium; screenshots in _build/screenshots
+	$(BIN)/python tools/build_book.py --no-execute
+	$(BIN)/python -m pytest tests/test_browser.py -m browser
 
 notebooks: install  ## re-execute every chapter in place (after editing one), then `make test`
 	$(BIN)/python tools/run_notebooks.py chapters/*.ipynb

@@ -1,0 +1,371 @@
+"""The built book as a reader gets it: every page opened in a real (headless) browser.
+
+Needs the HTML book in ``_build/html`` (``make test`` builds it first; on its own:
+``python tools/build_book.py --no-execute``) and Debian's Chromium (``apt-get install
+chromium``; ``.ci/run`` installs it when missing). Playwright drives that system browser; it
+never downloads one of its own. The book is served from a thread of this process on a free
+port of 127.0.0.1, and every request to another host is blocked and reported: the book must
+read correctly offline, maths included (MathJax is served from the book, see
+``tools/offline_mathjax.py``).
+
+Per page: no console errors, no failed or external requests, every equation typeset by
+MathJax, every image loaded, every internal link (and its #anchor) resolves, the Colab and
+Binder buttons of a chapter open that chapter's notebook in the book's repository, no stderr
+or progress-bar output in the HTML. The search page finds each chapter by a word of its
+title. A full-page screenshot of each page lands in ``_build/screenshots/`` for review.
+
+    pytest -m browser tests/test_browser.py        # GNNCOURSE_BOOK_HTML=<dir> for another build
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = Path(os.environ.get("GNNCOURSE_BOOK_HTML", ROOT / "_build" / "html"))
+SCREENSHOTS = HTML.parent / "screenshots"
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# Text that means a formula reached the reader untypeset (code blocks are not searched).
+RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\frac\{|\\mathbf\{|\\sum_")
+# A page that only redirects elsewhere (Jupyter Book writes the root index.html so).
+REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.I)
+# A tqdm bar or other stderr that should have stayed in Jupyter.
+PROGRESS = re.compile(r"\d+%\|[^|\n]*\||\d+(\.\d+)?(it|s)/(s|it)\]")
+
+
+def _chromium() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).is_file():
+        pytest.fail("Chromium is not installed: `apt-get install chromium` (Debian's package; "
+                    ".ci/run installs it when missing). Playwright uses it; it downloads no browser.")
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The built book served on a free port of 127.0.0.1 from a thread of this process."""
+    if not (HTML / "index.html").is_file():
+        pytest.fail(f"no built book in {HTML}: build it first with `make test` or "
+                    f"`python tools/build_book.py --no-execute`")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is missing: `make install` (pip install -e '.[dev]') installs it")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def _pages() -> list[str]:
+    """Every HTML page of the book, relative to its root (theme assets excluded)."""
+    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                  if not any(part.startswith("_") for part in p.relative_to(HTML).parts))
+
+
+@dataclass
+class Visit:
+    """What one page showed the browser."""
+    page: str
+    console_errors: list = field(default_factory=list)
+    bad_requests: list = field(default_factory=list)   # failed, >= 400, or to another host
+    math_total: int = 0
+    math_unrendered: list = field(default_factory=list)
+    raw_math_text: list = field(default_factory=list)
+    images_total: int = 0
+    broken_images: list = field(default_factory=list)
+    links: set = field(default_factory=set)              # absolute URLs on our server
+    external_links: list = field(default_factory=list)
+    stderr_outputs: list = field(default_factory=list)
+    screenshot: Path | None = None
+
+
+_PAGE_JS = r"""
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await document.fonts.ready;
+  const imgs = [...document.querySelectorAll('img')];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  const maths = [...document.querySelectorAll('.math, .math-display, span.math')];
+  const unrendered = maths.filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror'))
+                          .map(m => m.textContent.trim().slice(0, 80));
+  const article = document.querySelector('article') || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea').forEach(e => e.remove());
+  const text = copy.textContent;
+  const broken = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));
+  const svgs = [...document.querySelectorAll('.cell_output svg, figure svg')]
+                 .filter(s => !s.closest('mjx-container'));
+  const brokenSvgs = svgs.filter(s => { const r = s.getBoundingClientRect(); return !(r.width > 0 && r.height > 0); })
+                         .map(s => 'inline <svg> of size 0');
+  const stderr = [...document.querySelectorAll('.output.stderr, .stderr, .output.traceback')]
+                   .map(e => e.textContent.trim().slice(0, 80));
+  document.querySelectorAll('.cell_output').forEach(o => {
+    const t = o.textContent; if (/\d+%\|[^|\n]*\|/.test(t) || /\d+(\.\d+)?(it|s)\/(s|it)\]/.test(t)) stderr.push(t.trim().slice(0, 80));
+  });
+  return {
+    mathTotal: maths.length, unrendered, text,
+    imagesTotal: imgs.length + svgs.length, broken: broken.concat(brokenSvgs),
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    stderr,
+  };
+}
+"""
+
+
+def _listen(page, v: Visit, host: str) -> None:
+    """Record on ``v`` what goes wrong while ``page`` loads; block requests to other hosts."""
+    def route(r):
+        url = r.request.url
+        if urllib.parse.urlsplit(url).netloc == host or url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:  # offline: nothing may leave the machine
+            v.bad_requests.append(f"external request {url}")
+            r.abort()
+
+    def console(msg):
+        if msg.type == "error":
+            v.console_errors.append(msg.text)
+
+    def failed(request):
+        if urllib.parse.urlsplit(request.url).netloc == host:
+            v.bad_requests.append(f"failed {request.url} ({request.failure})")
+
+    def response(resp):
+        if resp.status >= 400:
+            v.bad_requests.append(f"HTTP {resp.status} {resp.url}")
+
+    page.route("**/*", route)
+    page.on("console", console)
+    page.on("pageerror", lambda err: v.console_errors.append(f"uncaught: {err}"))
+    page.on("requestfailed", failed)
+    page.on("response", response)
+
+
+@pytest.fixture(scope="module")
+def visits(server, browser) -> dict[str, Visit]:
+    """Open every page once; the tests below read what each page showed."""
+    pages = _pages()
+    assert pages, f"{HTML} holds no HTML pages"
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    host = urllib.parse.urlsplit(server).netloc
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    result: dict[str, Visit] = {}
+    start = time.perf_counter()
+    for rel in pages:
+        v = result[rel] = Visit(rel)
+        refresh = REDIRECT.search((HTML / rel).read_text(encoding="utf-8"))
+        if refresh:  # e.g. the root index.html: its target must exist; the target gets checked
+            v.links.add(urllib.parse.urljoin(server + rel, refresh.group(1)))
+            continue
+        page = context.new_page()
+
+        _listen(page, v, host)
+        page.goto(server + rel, wait_until="load")
+        info = page.evaluate(_PAGE_JS)
+        v.math_total, v.math_unrendered = info["mathTotal"], info["unrendered"]
+        v.raw_math_text = sorted(set(RAW_MATH.findall(info["text"])))
+        v.images_total, v.broken_images = info["imagesTotal"], info["broken"]
+        v.stderr_outputs = info["stderr"]
+        for url in info["links"]:
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.netloc == host:
+                v.links.add(url)
+            elif parts.scheme in ("http", "https"):
+                v.external_links.append(url)
+        v.screenshot = SCREENSHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")
+        page.screenshot(path=str(v.screenshot), full_page=True)
+        page.close()
+    context.close()
+    print(f"\nbrowser: {len(pages)} pages opened in {time.perf_counter() - start:.1f} s; "
+          f"screenshots in {SCREENSHOTS}")
+    return result
+
+
+def _report(problems: dict[str, list]) -> str:
+    return "\n".join(f"{page}: {p}" for page, ps in problems.items() for p in ps)
+
+
+def test_every_page_was_opened(visits):
+    assert set(visits) == set(_pages())
+    assert any(p.startswith("chapters/") for p in visits), "the book has no chapter pages"
+    shown = [v for v in visits.values() if v.screenshot]
+    assert len(shown) >= len(visits) - 1 and all(v.screenshot.stat().st_size > 0 for v in shown)
+
+
+def test_no_console_errors(visits):
+    problems = {p: v.console_errors for p, v in visits.items() if v.console_errors}
+    assert not problems, "console errors:\n" + _report(problems)
+
+
+def test_no_failed_or_external_requests(visits):
+    problems = {p: v.bad_requests for p, v in visits.items() if v.bad_requests}
+    assert not problems, "requests that failed or left the machine:\n" + _report(problems)
+
+
+def test_every_equation_is_rendered_by_mathjax(visits):
+    assert sum(v.math_total for v in visits.values()) > 0, "no equation found in the whole book"
+    problems = {p: [f"not typeset: {m!r}" for m in v.math_unrendered] + [f"raw TeX in text: {t!r}" for t in v.raw_math_text]
+                for p, v in visits.items() if v.math_unrendered or v.raw_math_text}
+    assert not problems, "equations MathJax did not render:\n" + _report(problems)
+
+
+def test_every_image_loaded(visits):
+    problems = {p: [f"image not loaded: {src}" for src in v.broken_images] for p, v in visits.items() if v.broken_images}
+    assert not problems, _report(problems)
+    chapters = [v for p, v in visits.items() if p.startswith("chapters/")]
+    assert any(v.images_total for v in chapters), "no chapter shows a figure"
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for k, val in attrs:
+            if k in ("id", "name") and val:
+                self.ids.add(val)
+
+
+@functools.lru_cache(maxsize=None)
+def _fetch(url: str) -> tuple[int, frozenset]:
+    """HTTP status of a URL on the local server, and the ids its HTML defines."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            body = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as err:
+        return err.code, frozenset()
+    ids = _Ids()
+    if url.split("?")[0].endswith((".html", "/")):
+        ids.feed(body.decode("utf-8", errors="replace"))
+    return status, frozenset(ids.ids)
+
+
+def test_every_internal_link_resolves(visits):
+    problems: dict[str, list] = {}
+    checked = 0
+    for p, v in visits.items():
+        for url in sorted(v.links):
+            base, _, anchor = url.partition("#")
+            status, ids = _fetch(base)
+            checked += 1
+            if status != 200:
+                problems.setdefault(p, []).append(f"HTTP {status} for {url}")
+            elif anchor and base.endswith(".html") and urllib.parse.unquote(anchor) not in ids:
+                problems.setdefault(p, []).append(f"no #{anchor} in {base}")
+    assert checked > 0
+    assert not problems, "broken internal links:\n" + _report(problems)
+
+
+def test_launch_buttons_open_the_chapter_notebook(visits):
+    repo = CONFIG["repository"]["url"].rstrip("/")
+    branch = CONFIG["repository"].get("branch", "main")
+    org_repo = urllib.parse.urlsplit(repo).path.strip("/")
+    launch = CONFIG["launch_buttons"]
+    chapters = [p for p in visits if p.startswith("chapters/")]
+    assert chapters
+    problems: dict[str, list] = {}
+    for p in chapters:
+        nb = f"chapters/{Path(p).stem}.ipynb"
+        assert (ROOT / nb).is_file(), f"{p} has no notebook {nb} in the repository"
+        expected = {
+            "Colab": f"{launch['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{nb}",
+            "Binder": f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath=tree/{nb}",
+        }
+        for name, url in expected.items():
+            host = urllib.parse.urlsplit(url).netloc
+            found = [u for u in visits[p].external_links if urllib.parse.urlsplit(u).netloc == host]
+            if found != [url]:
+                problems.setdefault(p, []).append(f"{name} button: expected {url}, found {found}")
+        if repo not in visits[p].external_links:
+            problems.setdefault(p, []).append(f"no repository button to {repo}")
+    assert not problems, _report(problems)
+
+
+def test_no_stderr_or_progress_bars_in_the_html(visits):
+    problems = {p: [f"stderr/progress output: {t!r}" for t in v.stderr_outputs] for p, v in visits.items() if v.stderr_outputs}
+    assert not problems, "output that belongs in Jupyter only:\n" + _report(problems)
+
+
+def test_built_pages_load_mathjax_from_the_book_only():
+    if not (HTML / "index.html").is_file():
+        pytest.fail(f"no built book in {HTML}: build it first with `make test`")
+    scripts = re.compile(r"<script[^>]*\ssrc=\"([^\"]*)\"")
+    mathjax_pages = 0
+    for page in _pages():
+        for src in scripts.findall((HTML / page).read_text(encoding="utf-8")):
+            if "mathjax" in src.lower():
+                mathjax_pages += 1
+                assert "://" not in src and not src.startswith("//"), f"{page} loads MathJax from {src}"
+                target = (HTML / page).parent / src.split("?")[0]
+                assert target.resolve().is_file(), f"{page} loads MathJax from {src}, which the build lacks"
+    assert mathjax_pages > 0, "no page loads MathJax"
+
+
+def _title_word(page_html: Path) -> str:
+    """A distinctive word (>= 6 letters) of a chapter's title."""
+    m = re.search(r"<h1[^>]*>(.*?)</h1>", page_html.read_text(encoding="utf-8"), re.S)
+    title = re.sub(r"<[^>]+>|&\w+;", " ", m.group(1)) if m else ""
+    words = [w for w in re.findall(r"[A-Za-z]{6,}", title)]
+    assert words, f"{page_html} has no title word of 6+ letters to search for"
+    return max(words, key=len)
+
+
+def test_search_finds_every_chapter_by_its_title(server, browser, visits):
+    chapters = [p for p in visits if p.startswith("chapters/")]
+    context = browser.new_context()
+    problems = []
+    for p in chapters:
+        word = _title_word(HTML / p)
+        page = context.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
+        page.goto(f"{server}search.html?q={urllib.parse.quote(word)}")
+        page.wait_for_function(
+            "() => { const s = document.querySelector('#search-results .search-summary, #search-results p');"
+            " return s && /found|did not match|matching/i.test(s.textContent); }", timeout=20_000)
+        hits = page.eval_on_selector_all("#search-results li a", "as => as.map(a => a.href)")
+        if not any(urllib.parse.urlsplit(h).path.lstrip("/").startswith(p) for h in hits):
+            problems.append(f"searching {word!r} does not list {p} (results: {hits[:5]})")
+        page.close()
+    context.close()
+    assert not problems, "\n".join(problems)
