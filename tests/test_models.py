@@ -1,0 +1,127 @@
+"""Tests of gnncourse.models: the K-layer mean-aggregation encoder."""
+import pytest
+import torch
+from torch_geometric.nn.models import GraphSAGE
+from torch_geometric.utils import k_hop_subgraph, to_undirected
+
+from gnncourse.layers import MeanAggregation
+from gnncourse.models import MeanAggregationGNN
+
+
+def graph(n=40, e=120, f=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    ei = to_undirected(torch.randint(0, n - 3, (2, e), generator=g), num_nodes=n)  # 3 isolated nodes
+    return torch.randn(n, f, generator=g), ei
+
+
+def test_shapes_and_layers():
+    model = MeanAggregationGNN(6, 16, 3, num_layers=3)
+    x, ei = graph()
+    assert model(x, ei).shape == (40, 3)
+    assert [(l.in_channels, l.out_channels) for l in model.layers] == [(6, 16), (16, 16), (16, 3)]
+    assert all(isinstance(l, MeanAggregation) for l in model.layers)
+    assert [(l.in_channels, l.out_channels) for l in MeanAggregationGNN(6, 16, 3, num_layers=1).layers] == [(6, 3)]
+
+
+def test_forward_is_layers_with_relu_between():
+    torch.manual_seed(0)
+    model = MeanAggregationGNN(6, 8, 4, num_layers=2).eval()
+    x, ei = graph()
+    expected = model.layers[1](model.layers[0](x, ei).relu(), ei)  # no activation after the last layer
+    assert torch.allclose(model(x, ei), expected)
+    assert (model(x, ei) < 0).any()
+
+
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+def test_matches_pyg_graphsage(num_layers):
+    """In eval mode (no dropout) the model equals PyG's GraphSAGE (mean) with the same weights."""
+    torch.manual_seed(0)
+    x, ei = graph(seed=1)
+    model = MeanAggregationGNN(6, 8, 4, num_layers=num_layers).eval()
+    ref = GraphSAGE(6, 8, num_layers, out_channels=4, aggr="mean").eval()
+    with torch.no_grad():
+        for ours, conv in zip(model.layers, ref.convs):
+            conv.lin_l.weight.copy_(ours.lin_neigh.weight)
+            conv.lin_l.bias.copy_(ours.lin_neigh.bias)
+            conv.lin_r.weight.copy_(ours.lin_self.weight)
+    assert torch.allclose(model(x, ei), ref(x, ei), atol=1e-5)
+
+
+def test_dropout_only_in_training():
+    torch.manual_seed(0)
+    model = MeanAggregationGNN(6, 8, 4, dropout=0.5)
+    x, ei = graph()
+    model.eval()
+    assert torch.equal(model(x, ei), model(x, ei))
+    model.train()
+    assert not torch.allclose(model(x, ei), model(x, ei))
+
+
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+def test_receptive_field_and_subgraph(num_layers):
+    """A node's output depends only on its K-hop neighbourhood: running the model on that
+    subgraph (as a mini-batch does) gives the same rows for the seed nodes."""
+    torch.manual_seed(0)
+    x, ei = graph(n=60, e=90, seed=2)
+    model = MeanAggregationGNN(6, 8, 4, num_layers=num_layers).eval()
+    full = model(x, ei)
+    seeds = torch.tensor([0, 5, 11])
+    subset, sub_ei, mapping, _ = k_hop_subgraph(seeds, num_layers, ei, relabel_nodes=True, num_nodes=60)
+    assert len(subset) < 60
+    assert torch.allclose(model(x[subset], sub_ei)[mapping], full[seeds], atol=1e-6)
+    # changing a node outside the K-hop neighbourhood leaves the seeds' outputs unchanged
+    outside = torch.tensor(sorted(set(range(60)) - set(subset.tolist())))
+    x2 = x.clone()
+    x2[outside] += 10.0
+    assert torch.allclose(model(x2, ei)[seeds], full[seeds], atol=1e-6)
+
+
+def test_permutation_equivariance():
+    torch.manual_seed(0)
+    model = MeanAggregationGNN(6, 8, 4, num_layers=3).eval()
+    x, ei = graph(seed=3)
+    perm = torch.randperm(40)
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(40)
+    assert torch.allclose(model(x[perm], inv[ei]), model(x, ei)[perm], atol=1e-6)
+
+
+def test_learns_a_neighbourhood_task():
+    """Label = whether the neighbours' mean feature is positive: only aggregation can see it."""
+    torch.manual_seed(0)
+    x, ei = graph(n=200, e=800, f=1, seed=4)
+    from gnncourse.layers import mean_aggregate
+    y = (mean_aggregate(x, ei)[:, 0] > 0).long()
+    model = MeanAggregationGNN(1, 16, 2, num_layers=1, dropout=0.0)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(150):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x, ei), y)
+        loss.backward()
+        opt.step()
+    acc = (model(x, ei).argmax(1) == y).float().mean().item()
+    assert acc >= 0.95
+
+
+def test_reset_parameters():
+    model = MeanAggregationGNN(6, 8, 4)
+    before = [p.clone() for p in model.parameters()]
+    model.reset_parameters()
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_repr():
+    assert repr(MeanAggregationGNN(1433, 64, 7)) == "MeanAggregationGNN(1433, 64, 7, num_layers=2, dropout=0.5)"
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="num_layers"):
+        MeanAggregationGNN(6, 8, 4, num_layers=0)
+    with pytest.raises(ValueError, match="dropout"):
+        MeanAggregationGNN(6, 8, 4, dropout=1.0)
+    model = MeanAggregationGNN(6, 8, 4)
+    x, ei = graph()
+    with pytest.raises(ValueError, match="refers to node 40"):
+        model(x, torch.cat([ei, torch.tensor([[0], [40]])], dim=1))
+    with pytest.raises(ValueError, match="in_channels=6"):
+        model(x[:, :5], ei)
