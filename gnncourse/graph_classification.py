@@ -1,0 +1,427 @@
+r"""Graph classification: one label per graph.
+
+A node classifier gives every node a vector; a graph classifier adds a **readout** that
+pools the node vectors of each graph into one graph vector, then classifies that vector.
+Many small graphs are trained together by *batching*: PyG's ``DataLoader`` stacks the graphs
+of a mini-batch into one big disconnected graph and gives every node the index of its graph
+in ``batch`` (shape ``[N]``), so message passing never crosses from one graph to another and
+the readout pools per graph index.
+
+This module holds
+
+* :func:`make_is_acyclic`: the synthetic Is_Acyclic benchmark of the XGNN paper (cyclic
+  versus acyclic graphs), generated with a seed, every graph built from scratch;
+* :func:`readout`: mean / sum / max pooling per graph, written with ``index_add_``;
+* :class:`GraphClassifier`: GCN layers, a readout and a small MLP head;
+* :func:`stratified_split`, :func:`train_graph_classifier`, :func:`evaluate`,
+  :func:`predict_proba`: a held-out split and the training/evaluation loop over
+  ``DataLoader`` batches;
+* :func:`dataset_statistics`: counts and average sizes of a list of graphs.
+"""
+from __future__ import annotations
+
+import random
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .utils import check_edge_index, check_features, progress
+
+__all__ = [
+    "IS_ACYCLIC_CLASSES",
+    "IS_ACYCLIC_FAMILIES",
+    "family_edges",
+    "make_is_acyclic",
+    "dataset_statistics",
+    "readout",
+    "GraphClassifier",
+    "stratified_split",
+    "train_graph_classifier",
+    "evaluate",
+    "predict_proba",
+]
+
+#: Label names of Is_Acyclic: ``y == 0`` is a graph with a cycle, ``y == 1`` one without.
+IS_ACYCLIC_CLASSES = ["cyclic", "acyclic"]
+
+# Family -> (label, inclusive range of the size parameter). The ranges are chosen so that
+# the dataset's average size is close to the XGNN paper's (about 28 nodes and 30 edges).
+IS_ACYCLIC_FAMILIES: Dict[str, Tuple[int, Tuple[int, int]]] = {
+    # cyclic (label 0): no node of degree 1 ...
+    "cycle": (0, (6, 50)),  # n nodes on a ring
+    "grid": (0, (3, 6)),  # an a x b lattice, a and b drawn from the range
+    "wheel": (0, (6, 20)),  # a hub joined to every node of a ring of n - 1 nodes
+    "circular_ladder": (0, (3, 15)),  # two rings of k nodes joined rung by rung: 2k nodes
+    # acyclic (label 1): trees
+    "path": (1, (10, 60)),
+    "star": (1, (10, 60)),  # a centre and n - 1 leaves
+    "binary_tree": (1, (3, 5)),  # a complete binary tree of height h: 2^(h+1) - 1 nodes
+    "random_tree": (1, (10, 60)),  # node i attaches to a uniformly chosen earlier node
+}
+
+
+def family_edges(family: str, size: int, rng: Optional[random.Random] = None) -> Tuple[int, List[Tuple[int, int]]]:
+    r"""Build one graph of a family as a fresh list of undirected edges ``(u, v)`` with ``u < v``.
+
+    Args:
+        family: a key of :data:`IS_ACYCLIC_FAMILIES`.
+        size: the family's size parameter (nodes for cycle/wheel/path/star/random_tree,
+            side for grid (an ``a x size`` grid with ``a`` drawn from the family's range),
+            rungs for the circular ladder, height for the binary tree).
+        rng: the random source for the random families (grid side, random tree).
+
+    Returns:
+        ``(num_nodes, edges)``. Every call builds new objects: nothing is shared between
+        graphs (the widely copied Is_Acyclic script appends one tree object many times).
+    """
+    rng = rng or random.Random(0)
+    if family not in IS_ACYCLIC_FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose one of {sorted(IS_ACYCLIC_FAMILIES)}")
+    lo, _ = IS_ACYCLIC_FAMILIES[family][1]
+    if size < lo:
+        raise ValueError(f"family {family!r} needs size >= {lo}, got {size}")
+    edges: List[Tuple[int, int]] = []
+    if family == "cycle":
+        n = size
+        edges = [(i, i + 1) for i in range(n - 1)] + [(0, n - 1)]
+    elif family == "grid":
+        a, b = rng.randint(*IS_ACYCLIC_FAMILIES["grid"][1]), size
+        n = a * b
+        for r in range(a):
+            for c in range(b):
+                v = r * b + c
+                if c + 1 < b:
+                    edges.append((v, v + 1))
+                if r + 1 < a:
+                    edges.append((v, v + b))
+    elif family == "wheel":
+        n = size  # node 0 is the hub, 1..n-1 the ring
+        edges = [(0, i) for i in range(1, n)] + [(i, i + 1) for i in range(1, n - 1)] + [(1, n - 1)]
+    elif family == "circular_ladder":
+        k = size
+        n = 2 * k
+        for i in range(k):
+            j = (i + 1) % k
+            edges += [tuple(sorted((i, j))), tuple(sorted((k + i, k + j))), (i, k + i)]
+    elif family == "path":
+        n = size
+        edges = [(i, i + 1) for i in range(n - 1)]
+    elif family == "star":
+        n = size
+        edges = [(0, i) for i in range(1, n)]
+    elif family == "binary_tree":
+        n = 2 ** (size + 1) - 1
+        edges = [((i - 1) // 2, i) for i in range(1, n)]
+    else:  # random_tree
+        n = size
+        edges = [(rng.randrange(i), i) for i in range(1, n)]
+    return n, edges
+
+
+def _to_data(num_nodes: int, edges: List[Tuple[int, int]], y: int, features: str, max_degree: int):
+    from torch_geometric.data import Data
+
+    e = torch.tensor(edges, dtype=torch.long).t()
+    edge_index = torch.cat([e, e.flip(0)], dim=1)  # both directions: an undirected graph
+    if features == "constant":
+        x = torch.ones(num_nodes, 1)
+    else:  # one-hot degree, capped at max_degree
+        deg = torch.bincount(edge_index[0], minlength=num_nodes).clamp(max=max_degree)
+        x = F.one_hot(deg, max_degree + 1).float()
+    return Data(x=x, edge_index=edge_index, y=torch.tensor([y]), num_nodes=num_nodes)
+
+
+def make_is_acyclic(
+    graphs_per_family: int = 60,
+    seed: int = 0,
+    features: str = "constant",
+    max_degree: int = 10,
+) -> List:
+    r"""The Is_Acyclic benchmark: cyclic graphs (label 0) versus trees (label 1).
+
+    Cyclic families: cycles, 2-D grids, wheels and circular ladders. Acyclic families:
+    paths, stars, complete binary trees and random recursive trees. Each graph is built from
+    scratch by :func:`family_edges` with a size drawn from the family's range.
+
+    Args:
+        graphs_per_family: graphs drawn per family (8 families).
+        seed: seed of the private random stream (the global random state is not used).
+        features: ``"constant"`` gives every node the feature ``[1]`` (the graphs have no
+            attributes; the GCN's degree normalisation still sees the structure);
+            ``"degree"`` gives a one-hot degree (capped at ``max_degree``).
+        max_degree: the cap of the degree one-hot.
+
+    Returns:
+        A list of PyG ``Data`` objects with ``x``, ``edge_index`` (both directions), ``y``
+        (shape ``[1]``) and an extra string attribute ``family``.
+    """
+    if graphs_per_family < 1:
+        raise ValueError(f"graphs_per_family must be >= 1, got {graphs_per_family}")
+    if features not in ("constant", "degree"):
+        raise ValueError(f"features must be 'constant' or 'degree', got {features!r}")
+    rng = random.Random(seed)
+    dataset = []
+    for family, (label, (lo, hi)) in IS_ACYCLIC_FAMILIES.items():
+        for _ in range(graphs_per_family):
+            n, edges = family_edges(family, rng.randint(lo, hi), rng)
+            data = _to_data(n, edges, label, features, max_degree)
+            data.family = family
+            dataset.append(data)
+    return dataset
+
+
+def dataset_statistics(dataset: Sequence) -> Dict[str, float]:
+    r"""Number of graphs, average nodes and undirected edges per graph, graphs per class.
+
+    Edges are counted once per undirected pair (``edge_index`` holds both directions).
+    """
+    if len(dataset) == 0:
+        raise ValueError("dataset_statistics: the dataset is empty")
+    nodes = [int(d.num_nodes) for d in dataset]
+    edges = [int(d.edge_index.size(1)) // 2 for d in dataset]
+    ys = torch.cat([d.y.view(-1) for d in dataset])
+    counts = torch.bincount(ys).tolist()
+    return {
+        "graphs": len(dataset),
+        "avg_nodes": sum(nodes) / len(nodes),
+        "avg_edges": sum(edges) / len(edges),
+        "min_nodes": min(nodes),
+        "max_nodes": max(nodes),
+        **{f"class_{c}": k for c, k in enumerate(counts)},
+    }
+
+
+def readout(x: Tensor, batch: Optional[Tensor] = None, how: str = "mean", num_graphs: Optional[int] = None) -> Tensor:
+    r"""Pool node vectors into one vector per graph.
+
+    .. math::
+        \mathbf{h}_G^{\text{sum}} = \sum_{v \in G} \mathbf{h}_v, \qquad
+        \mathbf{h}_G^{\text{mean}} = \frac{1}{|V_G|} \sum_{v \in G} \mathbf{h}_v, \qquad
+        \mathbf{h}_G^{\text{max}} = \max_{v \in G} \mathbf{h}_v \ \text{(per feature)}
+
+    Args:
+        x: node vectors, shape ``[N, F]``.
+        batch: graph index of each node, shape ``[N]`` with values in ``0..B-1``;
+            ``None`` means all nodes form one graph.
+        how: ``"mean"``, ``"sum"`` or ``"max"``.
+        num_graphs: ``B``; defaults to ``batch.max() + 1``.
+
+    Returns:
+        Graph vectors, shape ``[B, F]``. A graph without nodes gets zeros.
+    """
+    check_features(x)
+    if batch is None:
+        batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
+    if batch.dim() != 1 or batch.numel() != x.size(0):
+        raise ValueError(f"batch must have shape [N] = [{x.size(0)}], got {list(batch.shape)}")
+    if num_graphs is None:
+        num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+    out = torch.zeros(num_graphs, x.size(1), dtype=x.dtype, device=x.device)
+    if how == "sum":
+        return out.index_add_(0, batch, x)  # [B, F]
+    if how == "mean":
+        count = torch.bincount(batch, minlength=num_graphs).clamp(min=1).to(x.dtype)  # [B]
+        return out.index_add_(0, batch, x) / count[:, None]
+    if how == "max":
+        idx = batch[:, None].expand_as(x)  # [N, F]
+        out = out.fill_(float("-inf")).scatter_reduce(0, idx, x, reduce="amax", include_self=True)
+        return out.masked_fill(torch.isinf(out), 0.0)
+    raise ValueError(f"unknown readout {how!r}; use 'mean', 'sum' or 'max'")
+
+
+class GraphClassifier(nn.Module):
+    r"""A GCN graph classifier: ``num_layers`` GCN layers, a readout, a two-layer MLP head.
+
+    .. math::
+        H^{(k+1)} = \mathrm{ReLU}\big(\tilde D^{-1/2} \tilde A \tilde D^{-1/2} H^{(k)} W^{(k)}\big),
+        \quad \tilde A = A + I, \qquad
+        \mathbf{z}_G = \mathrm{MLP}\big(\mathrm{readout}\{\mathbf{h}_v^{(K)} : v \in G\}\big)
+
+    The GCN layers are PyG's ``GCNConv`` (symmetric normalisation with self-loops, as in the
+    XGNN paper's classifier); the readout is :func:`readout`.
+
+    Args:
+        in_channels: node feature size ``F``.
+        hidden_channels: width of every GCN layer and of the head's hidden layer.
+        num_classes: number of graph classes ``C``.
+        num_layers: GCN layers ``K`` (default 3).
+        pooling: ``"mean"`` (default), ``"sum"`` or ``"max"``.
+        dropout: dropout before the head's last layer (default 0).
+
+    Shapes:
+        ``forward(x [N, F], edge_index [2, E], batch [N] or None, edge_weight [E] or None)``
+        returns logits ``[B, C]``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        num_classes: int,
+        num_layers: int = 3,
+        pooling: str = "mean",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        from torch_geometric.nn import GCNConv
+
+        if min(in_channels, hidden_channels, num_layers) < 1 or num_classes < 2:
+            raise ValueError(
+                "GraphClassifier needs in_channels, hidden_channels, num_layers >= 1 and num_classes >= 2, "
+                f"got {in_channels}, {hidden_channels}, {num_layers}, {num_classes}"
+            )
+        if pooling not in ("mean", "sum", "max"):
+            raise ValueError(f"unknown pooling {pooling!r}; use 'mean', 'sum' or 'max'")
+        self.in_channels, self.hidden_channels, self.num_classes = in_channels, hidden_channels, num_classes
+        self.num_layers, self.pooling, self.dropout = num_layers, pooling, dropout
+        dims = [in_channels] + [hidden_channels] * num_layers
+        self.convs = nn.ModuleList(GCNConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.lin1 = nn.Linear(hidden_channels, hidden_channels)
+        self.lin2 = nn.Linear(hidden_channels, num_classes)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin1.reset_parameters()
+        self.lin2.reset_parameters()
+
+    def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """Node embeddings after the last GCN layer, shape ``[N, hidden_channels]``."""
+        check_features(x)
+        if x.size(1) != self.in_channels:
+            raise ValueError(f"x has {x.size(1)} features per node but the model expects {self.in_channels}")
+        check_edge_index(edge_index, x.size(0))
+        h = x
+        for conv in self.convs:
+            h = F.relu(conv(h, edge_index, edge_weight))
+        return h
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
+                edge_weight: Optional[Tensor] = None) -> Tensor:
+        h = self.embed(x, edge_index, edge_weight)  # [N, H]
+        g = readout(h, batch, self.pooling)  # [B, H]
+        g = F.relu(self.lin1(g))
+        g = F.dropout(g, self.dropout, self.training)
+        return self.lin2(g)  # [B, C] logits
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.in_channels}, {self.hidden_channels}, {self.num_classes}, "
+                f"num_layers={self.num_layers}, pooling={self.pooling!r})")
+
+
+def stratified_split(y: Tensor, test_fraction: float = 0.2, val_fraction: float = 0.0,
+                     seed: int = 0) -> Tuple[Tensor, Tensor, Tensor]:
+    r"""Split graph indices into train / validation / test, keeping class proportions.
+
+    Each class's indices are shuffled with a private generator seeded by ``seed``, then the
+    first ``round(test_fraction * n_c)`` go to test, the next ``round(val_fraction * n_c)``
+    to validation, the rest to training.
+
+    Args:
+        y: graph labels, shape ``[G]``.
+
+    Returns:
+        ``(train_idx, val_idx, test_idx)``, sorted ``long`` tensors (``val_idx`` is empty
+        when ``val_fraction == 0``).
+    """
+    y = torch.as_tensor(y).view(-1)
+    if not (0 < test_fraction < 1 and 0 <= val_fraction < 1 and test_fraction + val_fraction < 1):
+        raise ValueError(f"need 0 < test_fraction, 0 <= val_fraction and a sum below 1; "
+                         f"got {test_fraction}, {val_fraction}")
+    gen = torch.Generator().manual_seed(seed)
+    parts: List[List[Tensor]] = [[], [], []]
+    for c in torch.unique(y).tolist():
+        idx = (y == c).nonzero().view(-1)
+        idx = idx[torch.randperm(idx.numel(), generator=gen)]
+        n_test = round(test_fraction * idx.numel())
+        n_val = round(val_fraction * idx.numel())
+        parts[2].append(idx[:n_test])
+        parts[1].append(idx[n_test:n_test + n_val])
+        parts[0].append(idx[n_test + n_val:])
+    train, val, test = (torch.cat(p).sort().values for p in parts)
+    return train, val, test
+
+
+def _loader(data, batch_size: int, shuffle: bool, seed: int = 0):
+    from torch_geometric.loader import DataLoader
+
+    if isinstance(data, DataLoader):
+        return data
+    if len(data) == 0:
+        raise ValueError("the dataset is empty: nothing to train or evaluate on")
+    gen = torch.Generator().manual_seed(seed) if shuffle else None
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=gen)
+
+
+def train_graph_classifier(
+    model: nn.Module,
+    train_data,
+    epochs: int = 100,
+    lr: float = 0.01,
+    weight_decay: float = 5e-4,
+    batch_size: int = 32,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> Dict[str, List[float]]:
+    r"""Train a graph classifier with Adam on the cross-entropy over mini-batches of graphs.
+
+    .. math:: \mathcal{L} = -\frac{1}{|B|} \sum_{G \in B} \log \mathrm{softmax}(\mathbf{z}_G)_{y_G}
+
+    Args:
+        model: called as ``model(x, edge_index, batch)``, returns logits ``[B, C]``.
+        train_data: a list / PyG dataset of ``Data`` graphs (each with ``y`` of shape
+            ``[1]``), or a ready ``DataLoader``.
+        epochs, lr, weight_decay, batch_size: the optimisation settings.
+        seed: seeds the shuffling of the batches (a private generator).
+        show_progress: a text progress bar over epochs.
+
+    Returns:
+        ``{"loss": [...], "train_acc": [...]}``, one entry per epoch (running averages over
+        the epoch's batches, in training mode).
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    loader = _loader(train_data, batch_size, shuffle=True, seed=seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history: Dict[str, List[float]] = {"loss": [], "train_acc": []}
+    epochs_iter = progress(range(epochs), desc="train") if show_progress else range(epochs)
+    for _ in epochs_iter:
+        model.train()
+        total_loss, correct, count = 0.0, 0, 0
+        for batch in loader:
+            opt.zero_grad()
+            logits = model(batch.x, batch.edge_index, batch.batch)
+            loss = F.cross_entropy(logits, batch.y)
+            loss.backward()
+            opt.step()
+            total_loss += loss.item() * batch.num_graphs
+            correct += int((logits.argmax(-1) == batch.y).sum())
+            count += batch.num_graphs
+        history["loss"].append(total_loss / count)
+        history["train_acc"].append(correct / count)
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, data, batch_size: int = 128) -> Tensor:
+    r"""Class probabilities ``softmax(z_G)`` of every graph, shape ``[G, C]`` (in order)."""
+    model.eval()
+    out = [F.softmax(model(b.x, b.edge_index, b.batch), dim=-1)
+           for b in _loader(data, batch_size, shuffle=False)]
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data, batch_size: int = 128) -> float:
+    r"""Accuracy: the fraction of graphs whose most probable class is their label ``y``."""
+    loader = _loader(data, batch_size, shuffle=False)
+    model.eval()
+    correct, count = 0, 0
+    for b in loader:
+        correct += int((model(b.x, b.edge_index, b.batch).argmax(-1) == b.y).sum())
+        count += b.num_graphs
+    return correct / count
