@@ -1,0 +1,205 @@
+"""Tests for gnncourse.walks: CSR conversion, uniform and node2vec walks."""
+import pytest
+import torch
+from scipy.stats import chi2
+
+from gnncourse.walks import random_walks, to_csr
+
+# A small undirected graph with a triangle (0, 1, 2), a tail 2-3-4, a chord 1-3,
+# a self-loop on 4 and an isolated node 5.
+UNDIRECTED = [(0, 1), (0, 2), (1, 2), (2, 3), (3, 4), (1, 3)]
+N_SMALL = 6
+
+
+def small_graph():
+    e = torch.tensor(UNDIRECTED).t()
+    edge_index = torch.cat([e, e.flip(0), torch.tensor([[4], [4]])], dim=1)
+    return edge_index, N_SMALL
+
+
+def neighbours(edge_index, n):
+    nb = {v: set() for v in range(n)}
+    for u, v in edge_index.t().tolist():
+        nb[u].add(v)
+    return nb
+
+
+def test_to_csr_hand_computed():
+    edge_index = torch.tensor([[2, 0, 0, 2, 1, 0], [0, 2, 1, 1, 0, 1]])  # 0->1 twice
+    rowptr, col = to_csr(edge_index, 4)
+    assert rowptr.tolist() == [0, 2, 3, 5, 5]
+    assert col.tolist() == [1, 2, 0, 0, 1]
+    rowptr, col = to_csr(edge_index, 4, coalesce=False)
+    assert rowptr.tolist() == [0, 3, 4, 6, 6]
+    assert col.tolist() == [1, 1, 2, 0, 0, 1]
+
+
+def test_to_csr_matches_dense_adjacency():
+    g = torch.Generator().manual_seed(1)
+    edge_index = torch.randint(0, 30, (2, 200), generator=g)
+    rowptr, col = to_csr(edge_index, 30)
+    dense = torch.zeros(30, 30, dtype=torch.bool)
+    dense[edge_index[0], edge_index[1]] = True
+    for v in range(30):
+        row = col[rowptr[v]:rowptr[v + 1]]
+        assert row.tolist() == dense[v].nonzero().flatten().tolist()  # sorted, no duplicates
+
+
+@pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.5, 2.0), (4.0, 0.25), (2.0, 1.0)])
+def test_every_step_follows_an_edge(p, q):
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    nb = neighbours(edge_index, n)
+    start = torch.arange(n).repeat(50)
+    walks = random_walks(rowptr, col, start, 12, p=p, q=q, generator=torch.Generator().manual_seed(0))
+    assert walks.shape == (start.numel(), 13) and walks.dtype == torch.long
+    assert torch.equal(walks[:, 0], start)
+    for walk in walks.tolist():
+        for a, b in zip(walk[:-1], walk[1:]):
+            assert b in nb[a] or (not nb[a] and a == b), (walk, a, b)
+
+
+def test_cora_sized_random_graph_steps_are_edges():
+    g = torch.Generator().manual_seed(2)
+    n = 500
+    edge_index = torch.randint(0, n, (2, 3000), generator=g)
+    rowptr, col = to_csr(edge_index, n)
+    key = set(map(tuple, edge_index.t().tolist()))
+    walks = random_walks(rowptr, col, torch.arange(n), 10, p=0.5, q=2.0, generator=g)
+    src, dst = walks[:, :-1].reshape(-1).tolist(), walks[:, 1:].reshape(-1).tolist()
+    deg = (rowptr[1:] - rowptr[:-1]).tolist()
+    assert all((a, b) in key or (deg[a] == 0 and a == b) for a, b in zip(src, dst))
+
+
+@pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.25, 4.0)])
+def test_isolated_nodes_and_sinks_stay_put(p, q):
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    walks = random_walks(rowptr, col, torch.tensor([5, 5]), 7, p=p, q=q)
+    assert (walks == 5).all()
+    # a directed graph whose walk runs into a sink (node 2 has no out-edge)
+    rowptr, col = to_csr(torch.tensor([[0, 1], [1, 2]]), 3)
+    walks = random_walks(rowptr, col, torch.tensor([0, 2]), 5, p=p, q=q)
+    assert walks.tolist() == [[0, 1, 2, 2, 2, 2], [2, 2, 2, 2, 2, 2]]
+    # a graph with no edges at all
+    rowptr, col = to_csr(torch.empty(2, 0, dtype=torch.long), 3)
+    assert random_walks(rowptr, col, torch.arange(3), 4, p=p, q=q).tolist() == [[v] * 5 for v in range(3)]
+
+
+def test_walk_length_zero_and_no_walkers():
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    assert random_walks(rowptr, col, torch.tensor([3, 1]), 0).tolist() == [[3], [1]]
+    assert random_walks(rowptr, col, torch.empty(0, dtype=torch.long), 5).shape == (0, 6)
+
+
+def test_seeded_walks_are_reproducible():
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    start = torch.arange(n).repeat(20)
+    a = random_walks(rowptr, col, start, 10, p=0.5, q=2.0, generator=torch.Generator().manual_seed(7))
+    b = random_walks(rowptr, col, start, 10, p=0.5, q=2.0, generator=torch.Generator().manual_seed(7))
+    c = random_walks(rowptr, col, start, 10, p=0.5, q=2.0, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def node2vec_probabilities(nb, t, v, p, q):
+    """The node2vec formula, written independently: P(x | t, v) for x in N(v)."""
+    weight = {}
+    for x in sorted(nb[v]):
+        weight[x] = 1 / p if x == t else (1.0 if x in nb[t] else 1 / q)
+    total = sum(weight.values())
+    return {x: w / total for x, w in weight.items()}
+
+
+def chi_square_against(walks, nb, p, q):
+    """Pooled chi-square statistic of the observed 2nd steps against the formula with (p, q)."""
+    stat, dof = 0.0, 0
+    contexts = {}
+    for t, v, x in walks[:, :3].tolist():
+        contexts.setdefault((t, v), []).append(x)
+    for (t, v), xs in contexts.items():
+        probs = node2vec_probabilities(nb, t, v, p, q)
+        if len(probs) < 2:
+            continue
+        counts = torch.bincount(torch.tensor(xs), minlength=N_SMALL).double()
+        for x, pr in probs.items():
+            expected = pr * len(xs)
+            stat += float((counts[x] - expected) ** 2 / expected)
+        assert set(xs) <= set(probs), "a step left the neighbourhood"
+        dof += len(probs) - 1
+    return stat, dof
+
+
+@pytest.mark.parametrize("p,q", [(0.25, 4.0), (4.0, 0.25), (0.5, 1.0), (1.0, 1.0)])
+def test_second_order_transitions_match_node2vec_formula(p, q):
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    nb = neighbours(edge_index, n)
+    start = torch.arange(5).repeat(8000)  # every node except the isolated one
+    walks = random_walks(rowptr, col, start, 2, p=p, q=q, generator=torch.Generator().manual_seed(0))
+    stat, dof = chi_square_against(walks, nb, p, q)
+    assert dof >= 15
+    assert chi2.sf(stat, dof) > 1e-3, (stat, dof)  # generous: the right formula passes
+    # The same test would fail if the walk used other parameters: it has power.
+    wrong = (q, p) if p != q else (2.0, 0.5)
+    stat_wrong, dof_wrong = chi_square_against(walks, nb, *wrong)
+    assert chi2.sf(stat_wrong, dof_wrong) < 1e-6, (stat_wrong, dof_wrong)
+
+
+def test_uniform_first_step_frequencies():
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    walks = random_walks(rowptr, col, torch.full((60000,), 3), 1, generator=torch.Generator().manual_seed(3))
+    freq = torch.bincount(walks[:, 1], minlength=n).double() / 60000
+    expected = torch.zeros(n, dtype=torch.float64)
+    expected[[1, 2, 4]] = 1 / 3
+    assert torch.allclose(freq, expected, atol=0.01)
+
+
+def test_bfs_and_dfs_like_walks_differ_on_a_path():
+    # On a long path, small q walks outward (far from the start), large q stays near it.
+    n = 200
+    e = torch.stack([torch.arange(n - 1), torch.arange(1, n)])
+    rowptr, col = to_csr(torch.cat([e, e.flip(0)], dim=1), n)
+    start = torch.full((2000,), n // 2)
+    far = random_walks(rowptr, col, start, 20, p=4.0, q=0.25, generator=torch.Generator().manual_seed(0))
+    near = random_walks(rowptr, col, start, 20, p=0.25, q=4.0, generator=torch.Generator().manual_seed(0))
+    dist_far = (far[:, -1] - n // 2).abs().double().mean()
+    dist_near = (near[:, -1] - n // 2).abs().double().mean()
+    assert dist_far > 2 * dist_near
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0, 9]), 3), "outside"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([[0]]), 3), "1-D"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0.0]), 3), "integer"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0]), -1), "walk_length"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0]), 2.5), "walk_length"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0]), 3, p=0), "p must be"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0]), 3, q=-1.0), "q must be"),
+        (lambda rp, c: random_walks(rp, c, torch.tensor([0]), 3, q=float("inf")), "q must be"),
+        (lambda rp, c: random_walks(rp.flip(0), c, torch.tensor([0]), 3), "rowptr"),
+        (lambda rp, c: random_walks(rp, c.float(), torch.tensor([0]), 3), "col must hold integers"),
+        (lambda rp, c: random_walks(rp, c + 10, torch.tensor([0]), 3), "col refers"),
+        (lambda rp, c: random_walks(rp, c[:-1], torch.tensor([0]), 3), "end at len"),
+    ],
+)
+def test_random_walks_input_validation(call, match):
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    with pytest.raises(ValueError, match=match):
+        call(rowptr, col)
+
+
+def test_to_csr_input_validation():
+    with pytest.raises(ValueError, match="shape"):
+        to_csr(torch.tensor([[0, 1, 2]]), 3)
+    with pytest.raises(ValueError, match="only 3 nodes"):
+        to_csr(torch.tensor([[0, 1], [1, 3]]), 3)
+    with pytest.raises(ValueError, match="num_nodes"):
+        to_csr(torch.tensor([[0], [1]]), -2)
+    with pytest.raises(ValueError, match="long"):
+        to_csr(torch.tensor([[0.0], [1.0]]), 2)
