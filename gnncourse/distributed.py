@@ -53,6 +53,7 @@ __all__ = [
     "shard_seeds",
     "shard_generator",
     "merge_subgraphs",
+    "build_model",
     "rank_batches",
     "train_data_parallel",
     "TrainResult",
@@ -184,7 +185,9 @@ class TrainResult:
     losses: List[float] = field(default_factory=list)  # per epoch, this process's mean loss
 
 
-def _build_model(data, config: DDPConfig) -> torch.nn.Module:
+def build_model(data, config: DDPConfig) -> torch.nn.Module:
+    """The model every process starts from: a :class:`~gnncourse.models.MeanAggregationGNN`
+    with one layer per fanout, initialised from ``config.seed``."""
     from .models import MeanAggregationGNN
 
     torch.manual_seed(config.seed)
@@ -209,7 +212,7 @@ def train_data_parallel(data, config: DDPConfig = DDPConfig(), rank: int = 0, wo
     check_edge_index(data.edge_index, data.num_nodes)
     if not 0 <= rank < world_size:
         raise ValueError(f"rank must lie in [0, {world_size}), got {rank}")
-    model = _build_model(data, config)
+    model = build_model(data, config)
     trained = model
     if world_size > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -300,7 +303,8 @@ def launch(nproc: int, config: DDPConfig = DDPConfig(), data: str = "cora", thre
 
     Rank 0's progress bar and any error go to this process's stderr. The result is the
     dictionary rank 0 saved, plus ``"model"``: a :class:`~gnncourse.models.MeanAggregationGNN`
-    holding the trained weights, and ``"command"``: the command line that ran.
+    holding the trained weights, ``"command"``: the command line that ran, and
+    ``"wall_seconds"``: the whole launch, process start-up and data loading included.
     """
     if not isinstance(nproc, int) or nproc < 1:
         raise ValueError(f"nproc must be a positive int, got {nproc!r}")
@@ -309,11 +313,14 @@ def launch(nproc: int, config: DDPConfig = DDPConfig(), data: str = "cora", thre
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", f"--nproc-per-node={nproc}",
                "--master-addr=127.0.0.1", f"--master-port={_free_port()}", "-m", "gnncourse.distributed",
                "--data", data, "--out", str(out)]
-        for f in fields(DDPConfig):
+        for f in fields(DDPConfig):  # the options that differ from the defaults
             value = getattr(config, f.name)
-            cmd += [f"--{f.name.replace('_', '-')}", ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
+            if value != f.default:
+                text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+                cmd += [f"--{f.name.replace('_', '-')}", text]
         env = dict(os.environ, OMP_NUM_THREADS=str(threads_per_process), GLOO_SOCKET_IFNAME="lo",
                    PYTHONUNBUFFERED="1")
+        started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         tail = b""
         deadline = time.monotonic() + timeout
@@ -330,8 +337,9 @@ def launch(nproc: int, config: DDPConfig = DDPConfig(), data: str = "cora", thre
         if proc.wait() != 0 or not out.is_file():
             raise RuntimeError(f"torchrun failed (exit {proc.returncode}):\n{tail.decode(errors='replace')}")
         result = torch.load(out, weights_only=False)
+        result["wall_seconds"] = time.perf_counter() - started
     data_obj = load_graph(data)
-    model = _build_model(data_obj, DDPConfig(**{**result["config"], "fanouts": tuple(result["config"]["fanouts"])}))
+    model = build_model(data_obj, DDPConfig(**{**result["config"], "fanouts": tuple(result["config"]["fanouts"])}))
     model.load_state_dict(result["state_dict"])
     result["model"] = model.eval()
     result["command"] = " ".join(["torchrun"] + cmd[3:])
