@@ -32,6 +32,7 @@ __all__ = [
     "dot_product_decoder",
     "link_reconstruction_loss",
     "link_auc",
+    "walk_cooccurrence_loss",
     "link_prediction_step",
     "evaluate_link_predictor",
     "train_link_predictor",
@@ -251,6 +252,33 @@ def link_auc(z: Tensor, pos: Tensor, neg: Tensor) -> float:
         scores = torch.cat([dot_product_decoder(z, pos), dot_product_decoder(z, neg)])
     labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))])
     return float(roc_auc_score(labels.numpy(), scores.double().numpy()))
+
+
+def walk_cooccurrence_loss(z: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+    r"""The random-walk (skip-gram) loss with negative sampling, on embeddings from any encoder.
+
+    .. math::
+        \ell(u, v) = -\log \sigma(\mathbf{z}_u^\top \mathbf{z}_v)
+                     - \sum_{i=1}^{k} \log \sigma(-\mathbf{z}_u^\top \mathbf{z}_{n_i}),
+        \qquad \mathcal{L} = \frac{1}{|P|} \sum_{(u, v) \in P} \ell(u, v)
+
+    for pairs :math:`(u, v)` that co-occur on short random walks (e.g. from
+    :func:`gnncourse.embeddings.walk_pairs`) and :math:`k` negative nodes per pair. With
+    ``z`` a lookup table this is :meth:`gnncourse.embeddings.SkipGram.loss`; with ``z`` the
+    output of a GNN the same loss trains the GNN's weights instead of one row per node.
+
+    Args:
+        z: node embeddings, ``[N, d]``.
+        pos: ``[2, P]`` co-occurring pairs.
+        neg: ``[P, k]`` negative nodes for each pair's first node.
+    """
+    check_edge_index(pos, z.size(0), name="pos")
+    if neg.dim() != 2 or neg.size(0) != pos.size(1):
+        raise ValueError(f"neg must have shape [P, k] with P = {pos.size(1)} (one row per positive pair), got {list(neg.shape)}")
+    z_u, z_v = z[pos[0]], z[pos[1]]  # [P, d]
+    pos_score = (z_u * z_v).sum(-1)  # [P]
+    neg_score = (z[neg] * z_u.unsqueeze(1)).sum(-1)  # [P, k]
+    return -(F.logsigmoid(pos_score) + F.logsigmoid(-neg_score).sum(-1)).mean()
 
 
 def link_prediction_step(

@@ -14,6 +14,7 @@ from gnncourse.links import (
     negative_sampling,
     split_edges,
     train_link_predictor,
+    walk_cooccurrence_loss,
 )
 
 
@@ -157,3 +158,21 @@ def test_training_on_a_community_graph_predicts_held_out_links():
     z = enc(x, split.train_edge_index)
     after = link_auc(z, split.test_pos, split.test_neg)
     assert after > 0.85 and after > before + 0.1
+
+
+def test_walk_cooccurrence_loss_matches_skipgram_and_hand_formula():
+    from gnncourse.embeddings import SkipGram
+
+    g = torch.Generator().manual_seed(0)
+    sg = SkipGram(20, 8, generator=g)
+    pos = torch.randint(0, 20, (2, 30), generator=g)
+    neg = torch.randint(0, 20, (30, 4), generator=g)
+    z = sg()
+    assert walk_cooccurrence_loss(z, pos, neg).item() == pytest.approx(sg.loss(pos, neg).item(), rel=1e-6)
+    # one pair, one negative, by hand
+    z = torch.tensor([[1.0, 0.0], [0.5, 0.5], [-1.0, 2.0]])
+    expected = -math.log(1 / (1 + math.exp(-0.5))) - math.log(1 / (1 + math.exp(-1.0)))
+    got = walk_cooccurrence_loss(z, torch.tensor([[0], [1]]), torch.tensor([[2]]))
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match=r"\[P, k\]"):
+        walk_cooccurrence_loss(z, torch.tensor([[0], [1]]), torch.tensor([2]))
