@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from .utils import check_edge_index
+from .walks import _check_csr, to_csr
 
 __all__ = [
     "SampledSubgraph",
@@ -70,34 +71,19 @@ def in_csr(edge_index: Tensor, num_nodes: int) -> Tuple[Tensor, Tensor]:
     r"""Compressed in-neighbour lists: ``col[rowptr[v]:rowptr[v+1]]`` are the sources of
     the edges ``u -> v`` into ``v``, i.e. the nodes whose messages ``v`` aggregates.
 
-    Building it is one sort of the ``E`` edges by target; it is the graph's only storage the
-    sampler needs (``N + 1 + E`` integers).
+    It is :func:`gnncourse.walks.to_csr` of the reversed edges (duplicates dropped, so
+    "without replacement" means no neighbour twice), and it is the only storage of the graph
+    the sampler needs: ``N + 1 + E`` integers.
 
     Args:
         edge_index: ``[2, E]`` edges ``source -> target``.
         num_nodes: ``N``.
 
     Returns:
-        ``(rowptr, col)``: shapes ``[N + 1]`` and ``[E]``, ``torch.long``.
+        ``(rowptr, col)``: shapes ``[N + 1]`` and ``[E']``, ``torch.long``.
     """
     check_edge_index(edge_index, num_nodes)
-    src, dst = edge_index[0], edge_index[1]
-    order = torch.argsort(dst, stable=True)
-    col = src[order].long().contiguous()
-    counts = torch.bincount(dst, minlength=num_nodes)
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
-    torch.cumsum(counts, 0, out=rowptr[1:])
-    return rowptr, col
-
-
-def _check_csr(rowptr: Tensor, col: Tensor) -> int:
-    if not isinstance(rowptr, Tensor) or not isinstance(col, Tensor) or rowptr.dim() != 1 or col.dim() != 1:
-        raise ValueError("rowptr and col must be 1-D tensors; build them with in_csr(edge_index, num_nodes)")
-    if rowptr.numel() < 1 or int(rowptr[-1]) != col.numel():
-        raise ValueError(
-            f"rowptr[-1] must equal len(col) ({col.numel()}); build the CSR with in_csr(edge_index, num_nodes)"
-        )
-    return rowptr.numel() - 1
+    return to_csr(edge_index.flip(0), int(num_nodes))
 
 
 def _check_fanouts(fanouts: Sequence[int]) -> List[int]:
