@@ -38,6 +38,9 @@ __all__ = [
     "node_classification_step",
     "evaluate_node_classifier",
     "train_node_classifier",
+    "seed_node_classification_step",
+    "predict_seeds",
+    "evaluate_seeds",
 ]
 
 #: ``step(model, batch) -> loss``: the loss of one batch, a scalar tensor with a graph.
@@ -422,3 +425,55 @@ def train_node_classifier(
         evaluate=lambda m: evaluate_node_classifier(m, data), monitor=monitor,
         patience=patience, seed=seed, desc=desc,
     )
+
+
+# --- Mini-batches of sampled computation graphs (gnncourse.sampling.NeighborBatches) ---------
+
+
+def seed_node_classification_step(model: torch.nn.Module, batch: Any) -> Tensor:
+    r"""Cross-entropy on the *seed* nodes of a sampled mini-batch (a :func:`fit` step).
+
+    .. math:: \mathcal{L} = -\frac{1}{b}\sum_{i=1}^{b} \log \operatorname{softmax}(f_\Theta(\mathbf{z}_{v_i}))_{y_{v_i}}
+
+    ``batch`` is a sampled subgraph whose first ``batch.batch_size`` nodes are the seeds
+    :math:`v_1, \dots, v_b` (as :class:`gnncourse.sampling.NeighborBatches` yields). The
+    model runs on the whole subgraph, but only the seeds' outputs enter the loss: the other
+    nodes are there to feed the seeds' computation graphs, and their own computation graphs
+    are cut off at the subgraph's border, so their outputs are not the model's real outputs.
+    """
+    b = int(batch.batch_size)
+    out = model(batch.x, batch.edge_index)[:b]
+    check_node_targets(out, batch.y[:b])
+    return F.cross_entropy(out, batch.y[:b])
+
+
+@torch.no_grad()
+def predict_seeds(model: torch.nn.Module, batches: Iterable[Any]):
+    r"""Run ``model`` (in eval mode) over sampled mini-batches; return the seeds' outputs.
+
+    Returns:
+        ``(n_id, out)``: the global ids of all seeds, ``[M]``, in the order the batches
+        gave them, and their outputs ``[M, C]``.
+    """
+    was_training = model.training
+    model.eval()
+    ids, outs = [], []
+    for batch in batches:
+        b = int(batch.batch_size)
+        outs.append(model(batch.x, batch.edge_index)[:b])
+        ids.append(batch.n_id[:b])
+    model.train(was_training)
+    if not outs:
+        raise ValueError("batches yielded nothing: no seed nodes to predict")
+    return torch.cat(ids), torch.cat(outs)
+
+
+def evaluate_seeds(model: torch.nn.Module, batches: Iterable[Any], y: Tensor, name: str = "val") -> Dict[str, float]:
+    r"""Loss and accuracy on the seeds of sampled mini-batches, e.g. the validation nodes.
+
+    Returns ``{f"{name}_loss": ..., f"{name}_acc": ...}``; ``y`` holds the labels of the whole
+    graph, ``[N]``. Use it as :func:`fit`'s ``evaluate``.
+    """
+    n_id, out = predict_seeds(model, batches)
+    check_node_targets(out, y[n_id])
+    return {f"{name}_loss": F.cross_entropy(out, y[n_id]).item(), f"{name}_acc": accuracy(out, y[n_id])}
