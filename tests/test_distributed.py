@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from gnncourse.distributed import (DDPConfig, _build_model, global_batches, launch, merge_subgraphs,
+from gnncourse.distributed import (DDPConfig, build_model, global_batches, launch, merge_subgraphs,
                                    rank_batches, shard_generator, shard_seeds, train_data_parallel)
 from gnncourse.sampling import in_csr, sample_neighbors
 from gnncourse.train import node_classification_step
@@ -68,7 +68,7 @@ def test_shards_and_their_generators():
 
 def test_merged_subgraphs_give_each_seed_its_own_output(graph):
     rowptr, col = in_csr(graph.edge_index, graph.num_nodes)
-    model = _build_model(graph, DDPConfig()).eval()
+    model = build_model(graph, DDPConfig()).eval()
     # overlapping seed sets: shared nodes must still be sampled independently per subgraph
     subs = [sample_neighbors(rowptr, col, s, [4, 3], generator=torch.Generator().manual_seed(i))
             for i, s in enumerate([torch.tensor([0, 1, 2]), torch.tensor([2, 3, 4, 5])])]
@@ -100,7 +100,7 @@ def test_average_of_process_gradients_is_the_global_batch_gradient(graph):
     """What DDP's all-reduce computes equals the gradient of one process on the global batch."""
     cfg = DDPConfig(batch_size=60, shards=2, epochs=1)
     rowptr, col = in_csr(graph.edge_index, graph.num_nodes)
-    model = _build_model(graph, cfg)
+    model = build_model(graph, cfg)
 
     def grads(batch):
         model.zero_grad()
@@ -122,9 +122,22 @@ def test_two_processes_under_torchrun_equal_one_process(graph, tmp_path):
     one = train_data_parallel(graph, cfg)
     two = launch(2, cfg, data=str(path), timeout=300)
     assert two["world_size"] == 2 and two["steps"] == one.steps == 3 * (160 // 40)
-    start = _build_model(graph, cfg).state_dict()
+    start = build_model(graph, cfg).state_dict()
     for name, p1 in one.model.state_dict().items():
         p2 = two["model"].state_dict()[name]
         assert torch.allclose(p1, p2, atol=1e-5, rtol=1e-4), f"{name}: max diff {(p1 - p2).abs().max():.2e}"
         assert not torch.allclose(p1, start[name]), f"{name} did not train"
     assert one.losses[-1] < one.losses[0]
+
+
+def test_bad_calls_say_what_to_do(graph, tmp_path):
+    from gnncourse.distributed import load_graph
+
+    with pytest.raises(ValueError, match="cora"):
+        load_graph(str(tmp_path / "missing.pt"))
+    with pytest.raises(ValueError, match="positive int"):
+        launch(0)
+    with pytest.raises(ValueError, match="init_process_group"):
+        train_data_parallel(graph, DDPConfig(batch_size=40), rank=0, world_size=2)
+    with pytest.raises(ValueError, match="rank must lie"):
+        train_data_parallel(graph, DDPConfig(batch_size=40), rank=2, world_size=2)
