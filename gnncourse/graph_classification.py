@@ -34,6 +34,7 @@ __all__ = [
     "IS_ACYCLIC_FAMILIES",
     "family_edges",
     "make_is_acyclic",
+    "degree_features",
     "dataset_statistics",
     "readout",
     "GraphClassifier",
@@ -120,6 +121,17 @@ def family_edges(family: str, size: int, rng: Optional[random.Random] = None) ->
     return n, edges
 
 
+def degree_features(edge_index: Tensor, num_nodes: int, max_degree: int = 10) -> Tensor:
+    r"""One-hot node degrees, capped at ``max_degree``: shape ``[N, max_degree + 1]``.
+
+    ``edge_index`` holds both directions of every undirected edge, so the degree of ``v`` is
+    the number of entries ``v`` in row 0.
+    """
+    check_edge_index(edge_index, num_nodes)
+    deg = torch.bincount(edge_index[0], minlength=num_nodes).clamp(max=max_degree)
+    return F.one_hot(deg, max_degree + 1).float()
+
+
 def _to_data(num_nodes: int, edges: List[Tuple[int, int]], y: int, features: str, max_degree: int):
     from torch_geometric.data import Data
 
@@ -127,9 +139,8 @@ def _to_data(num_nodes: int, edges: List[Tuple[int, int]], y: int, features: str
     edge_index = torch.cat([e, e.flip(0)], dim=1)  # both directions: an undirected graph
     if features == "constant":
         x = torch.ones(num_nodes, 1)
-    else:  # one-hot degree, capped at max_degree
-        deg = torch.bincount(edge_index[0], minlength=num_nodes).clamp(max=max_degree)
-        x = F.one_hot(deg, max_degree + 1).float()
+    else:
+        x = degree_features(edge_index, num_nodes, max_degree)
     return Data(x=x, edge_index=edge_index, y=torch.tensor([y]), num_nodes=num_nodes)
 
 
