@@ -344,11 +344,11 @@ def test_built_pages_load_mathjax_from_the_book_only():
 
 
 def _title_word(page_html: Path) -> str:
-    """A distinctive word (>= 6 letters) of a chapter's title."""
+    """The longest word of a chapter's title (4 letters or more), to search for."""
     m = re.search(r"<h1[^>]*>(.*?)</h1>", page_html.read_text(encoding="utf-8"), re.S)
     title = re.sub(r"<[^>]+>|&\w+;", " ", m.group(1)) if m else ""
-    words = [w for w in re.findall(r"[A-Za-z]{6,}", title)]
-    assert words, f"{page_html} has no title word of 6+ letters to search for"
+    words = re.findall(r"[A-Za-z]{4,}", title)
+    assert words, f"{page_html} has no title word of 4+ letters to search for"
     return max(words, key=len)
 
 
