@@ -82,3 +82,119 @@ class MeanAggregationGNN(nn.Module):
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
                 f"{self.out_channels}, num_layers={self.num_layers}, dropout={self.dropout})")
+
+
+# --- GNNExplainer benchmark models (chapter 05) ---
+from typing import Optional  # noqa: E402
+
+import torch  # noqa: E402
+
+__all__ += ["GNNExplainerPaperNet", "GATNodeClassifier"]
+
+
+class GNNExplainerPaperNet(nn.Module):
+    r"""The node classifier of the GNNExplainer paper (Ying et al., 2019): 3 message-passing
+    layers with **sum** aggregation and no normalisation, hidden size 20, ReLU, and the three
+    layer outputs concatenated into a linear classifier.
+
+    .. math::
+        \mathbf{h}^{(l)}_v = \sigma\Big(\mathbf{W}^{(l)}_{\text{self}} \mathbf{h}^{(l-1)}_v
+            + \mathbf{W}^{(l)}_{\text{nb}} \sum_{u \in N(v)} w_{uv}\, \mathbf{h}^{(l-1)}_u
+            + \mathbf{b}^{(l)}\Big), \qquad
+        \hat{\mathbf{y}}_v = \mathbf{W}_{\text{out}}
+            [\mathbf{h}^{(1)}_v \,\|\, \mathbf{h}^{(2)}_v \,\|\, \mathbf{h}^{(3)}_v] + \mathbf{b}
+
+    with :math:`\sigma` = ReLU on every layer but the last (as in the paper's code) and
+    :math:`w_{uv} = 1` unless an ``edge_weight`` (e.g. an explanation's soft edge mask) is
+    given. The layers are PyG ``GraphConv`` modules (``aggr="add"``), so PyG's explainers can
+    inject their masks too.
+
+    Args:
+        in_channels: input feature size ``F``.
+        out_channels: number of classes ``C``.
+        hidden_channels: width of every layer (20 in the paper).
+        num_layers: message-passing layers (3 in the paper).
+        dropout: dropout on every layer's input during training (0 in the paper).
+
+    Shapes: ``forward(x [N, F], edge_index [2, E], edge_weight [E] | None) -> [N, C]`` logits.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
+                 num_layers: int = 3, dropout: float = 0.0):
+        super().__init__()
+        from torch_geometric.nn import GraphConv
+
+        self.dropout = dropout
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        dims = [in_channels] + [hidden_channels] * num_layers
+        self.convs = nn.ModuleList(GraphConv(a, b, aggr="add") for a, b in zip(dims[:-1], dims[1:]))
+        self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin.reset_parameters()
+
+    def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """The concatenated layer outputs ``[N, num_layers * hidden]`` fed to the classifier."""
+        hs = []
+        for i, conv in enumerate(self.convs):
+            x = F.dropout(x, self.dropout, self.training)
+            x = conv(x, edge_index, edge_weight)
+            if i < len(self.convs) - 1:
+                x = x.relu()
+            hs.append(x)
+        return torch.cat(hs, dim=-1)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        return self.lin(self.embed(x, edge_index, edge_weight))
+
+    def __repr__(self) -> str:
+        c = self.convs[0]
+        return (f"{type(self).__name__}({c.in_channels}, {self.lin.out_features}, "
+                f"hidden={c.out_channels}, layers={len(self.convs)})")
+
+
+class GATNodeClassifier(nn.Module):
+    r"""A GAT-style node classifier shaped like :class:`GNNExplainerPaperNet` (3 layers of
+    width 20, ReLU, concatenated layer outputs, linear classifier) whose aggregation is the
+    attention-weighted mean of GAT (Velickovic et al., 2018):
+
+    .. math:: \mathbf{h}^{(l)}_v = \sum_{u \in N(v) \cup \{v\}} \alpha_{uv} \mathbf{W}
+              \mathbf{h}^{(l-1)}_u, \qquad \alpha_{uv} = \operatorname{softmax}_u\big(
+              \text{LeakyReLU}(\mathbf{a}^\top[\mathbf{W}\mathbf{h}_v \,\|\, \mathbf{W}\mathbf{h}_u])\big)
+
+    Its attention coefficients are the paper's "Att" explanation baseline
+    (:meth:`attention`). Shapes: ``forward(x [N, F], edge_index [2, E]) -> [N, C]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
+                 num_layers: int = 3, heads: int = 1):
+        super().__init__()
+        from torch_geometric.nn import GATConv
+
+        dims = [in_channels] + [hidden_channels] * num_layers
+        self.convs = nn.ModuleList(GATConv(a, b, heads=heads, concat=False) for a, b in zip(dims[:-1], dims[1:]))
+        self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
+
+    def _run(self, x: Tensor, edge_index: Tensor):
+        hs, atts = [], []
+        for i, conv in enumerate(self.convs):
+            x, (ei, alpha) = conv(x, edge_index, return_attention_weights=True)
+            if i < len(self.convs) - 1:
+                x = x.relu()
+            hs.append(x)
+            # GATConv appends one self-loop per node after the E input edges (none of its own)
+            atts.append(alpha[: edge_index.size(1)].mean(-1))
+        return self.lin(torch.cat(hs, dim=-1)), atts
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        if edge_weight is not None:
+            raise ValueError("GATNodeClassifier learns its own edge weights; edge_weight is not supported")
+        return self._run(x, edge_index)[0]
+
+    def attention(self, x: Tensor, edge_index: Tensor) -> list:
+        """Per layer, the ``[E]`` attention coefficients of the input edges (heads averaged)."""
+        return self._run(x, edge_index)[1]
