@@ -75,9 +75,9 @@ class SkipGram(nn.Module):
         """
         P, k = neg.shape
         z = self.embedding(torch.cat([pos[0], pos[1], neg.reshape(-1)]))  # one lookup: [2P + Pk, d]
-        z_u, z_v, z_n = z[:P], z[P:2 * P], z[2 * P:].view(P, k, -1)
+        z_u, z_v, z_n = z.split([P, P, P * k])  # split, not slicing: a cheaper backward
         pos_score = (z_u * z_v).sum(-1)  # [P]
-        neg_score = torch.bmm(z_n, z_u.unsqueeze(-1)).squeeze(-1)  # [P, k]
+        neg_score = (z_n.view(P, k, -1) * z_u.unsqueeze(1)).sum(-1)  # [P, k]
         return -(F.logsigmoid(pos_score) + F.logsigmoid(-neg_score).sum(-1)).mean()
 
     def extra_repr(self) -> str:

@@ -80,18 +80,36 @@ def _check_csr(rowptr: Tensor, col: Tensor) -> int:
     return num_nodes
 
 
-def _uniform_step(rowptr: Tensor, col: Tensor, cur: Tensor, generator: Optional[torch.Generator]) -> Tensor:
-    """One uniform step for every walker: a neighbour of ``cur`` drawn with prob. 1/deg."""
-    # index_select rather than rowptr[cur]: the same gather, several times faster on CPU
-    start = rowptr.index_select(0, cur)
-    deg = rowptr.index_select(0, cur + 1) - start
-    if col.numel() == 0:
-        return cur.clone()
+def _stay_put_csr(rowptr: Tensor, col: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """``(ptr, deg, col)`` in which a node without out-neighbours has one virtual self-loop.
+
+    A uniform step can then skip any special case: the walker at such a node "moves" to
+    itself, which is the documented stay-put rule. ``ptr = rowptr[:-1]``, ``deg >= 1``.
+    """
+    deg = rowptr[1:] - rowptr[:-1]
+    sinks = (deg == 0).nonzero().flatten()
+    if sinks.numel() == 0:
+        return rowptr[:-1], deg, col
+    new_deg = deg.clamp(min=1)
+    ptr = torch.cumsum(new_deg, 0) - new_deg
+    new_col = torch.empty(int(new_deg.sum()), dtype=torch.long)
+    row = torch.repeat_interleave(torch.arange(deg.numel()), deg)  # source of every real edge
+    new_col[ptr.index_select(0, row) + torch.arange(col.numel()) - rowptr.index_select(0, row)] = col
+    new_col[ptr.index_select(0, sinks)] = sinks
+    return ptr, new_deg, new_col
+
+
+def _uniform_step(ptr: Tensor, deg: Tensor, col: Tensor, cur: Tensor,
+                  generator: Optional[torch.Generator]) -> Tensor:
+    """One uniform step for every walker: a neighbour of ``cur`` drawn with prob. 1/deg.
+
+    ``(ptr, deg, col)`` from :func:`_stay_put_csr` (every ``deg >= 1``). ``index_select`` is
+    the same gather as ``ptr[cur]``, several times faster on the CPU.
+    """
     u = torch.rand(cur.numel(), generator=generator, dtype=torch.float64)
     # u <= 1 - 2**-53, so in float64 u * deg < deg for every deg < 2**52: offset in 0..deg-1
-    offset = (u * deg).long()
-    idx = (start + offset).clamp_(max=col.numel() - 1)
-    return torch.where(deg > 0, col.index_select(0, idx), cur)  # no out-neighbour: stay put
+    offset = (u * deg.index_select(0, cur)).long()
+    return col.index_select(0, ptr.index_select(0, cur) + offset)
 
 
 def _is_edge(key: Tensor, num_nodes: int, src: Tensor, dst: Tensor) -> Tensor:
@@ -104,8 +122,7 @@ def _is_edge(key: Tensor, num_nodes: int, src: Tensor, dst: Tensor) -> Tensor:
 
 
 def _node2vec_step(
-    rowptr: Tensor,
-    col: Tensor,
+    csr: Tuple[Tensor, Tensor, Tensor],
     key: Tensor,
     prev: Tensor,
     cur: Tensor,
@@ -122,15 +139,14 @@ def _node2vec_step(
     :math:`\alpha_{\min} / \alpha_{\max}` is accepted whatever :math:`x` is, without the
     (costlier) test :math:`x \in N(t)`.
     """
-    num_nodes = rowptr.numel() - 1
+    num_nodes = csr[0].numel()
     nxt = cur.clone()
     a_return, a_out = 1.0 / p, 1.0 / q
     a_max, a_min = max(a_return, 1.0, a_out), min(a_return, 1.0, a_out)
-    deg = rowptr.index_select(0, cur + 1) - rowptr.index_select(0, cur)
-    todo = (deg > 0).nonzero().flatten()  # walkers that can move; the others stay put
+    todo = torch.arange(cur.numel())
     while todo.numel():
         t, v = prev.index_select(0, todo), cur.index_select(0, todo)
-        x = _uniform_step(rowptr, col, v, generator)
+        x = _uniform_step(*csr, v, generator)
         u = torch.rand(todo.numel(), generator=generator, dtype=torch.float64) * a_max
         accept = u < a_min  # accepted whatever alpha(t, x) is
         check = (~accept).nonzero().flatten()
@@ -207,18 +223,19 @@ def random_walks(
     walks[:, 0] = start
     if walk_length == 0 or start.numel() == 0:
         return walks
+    csr = _stay_put_csr(rowptr, col)
     uniform = p == 1 and q == 1
     if not uniform:  # sorted edge keys for the membership test x in N(t)
         row = torch.repeat_interleave(torch.arange(num_nodes), rowptr[1:] - rowptr[:-1])
         key = row * num_nodes + col
-    cur = _uniform_step(rowptr, col, start, generator)
+    cur = _uniform_step(*csr, start, generator)
     walks[:, 1] = cur
     prev = start
     for i in range(2, walk_length + 1):
         if uniform:
-            nxt = _uniform_step(rowptr, col, cur, generator)
+            nxt = _uniform_step(*csr, cur, generator)
         else:
-            nxt = _node2vec_step(rowptr, col, key, prev, cur, p, q, generator)
+            nxt = _node2vec_step(csr, key, prev, cur, p, q, generator)
         walks[:, i] = nxt
         prev, cur = cur, nxt
     return walks
