@@ -128,16 +128,17 @@ def shard_generator(seed: int, epoch: int, step: int, shard: int) -> torch.Gener
     return torch.Generator().manual_seed(_seed_from(seed, epoch, step, shard))
 
 
-def merge_subgraphs(subgraphs: Sequence[SampledSubgraph]) -> Tuple[Tensor, Tensor, Tensor]:
+def merge_subgraphs(subgraphs: Sequence[SampledSubgraph]) -> Tuple[Tensor, Tensor, int]:
     r"""The disjoint union of sampled subgraphs, to run them in one forward pass.
 
     Subgraph :math:`i` keeps its own copy of every node (a node sampled by two shards appears
     twice, with different sampled neighbours), so each seed's output equals its output in its
-    own subgraph.
+    own subgraph. As in one subgraph, the seeds come first: all seeds of subgraph 0, then of
+    subgraph 1, ..., then the other nodes.
 
     Returns:
-        ``(nodes, edge_index, seed_index)``: global ids ``[n]``, edges in local ids
-        ``[2, e]``, and the local positions of all seeds ``[b]``, in shard order.
+        ``(nodes, edge_index, num_seeds)``: global ids ``[n]`` (seeds first), edges in local
+        ids ``[2, e]``, and the number of seeds :math:`b`.
     """
     nodes, edges, seeds, offset = [], [], [], 0
     for sub in subgraphs:
@@ -145,16 +146,23 @@ def merge_subgraphs(subgraphs: Sequence[SampledSubgraph]) -> Tuple[Tensor, Tenso
         edges.append(sub.edge_index + offset)
         seeds.append(torch.arange(sub.num_seeds) + offset)
         offset += sub.num_nodes
-    return torch.cat(nodes), torch.cat(edges, dim=1), torch.cat(seeds)
+    nodes, edge_index, seed_pos = torch.cat(nodes), torch.cat(edges, dim=1), torch.cat(seeds)
+    is_seed = torch.zeros(offset, dtype=torch.bool)
+    is_seed[seed_pos] = True
+    order = torch.cat([seed_pos, (~is_seed).nonzero().flatten()])  # new position -> old
+    new_of_old = torch.empty(offset, dtype=torch.long)
+    new_of_old[order] = torch.arange(offset)
+    return nodes[order], new_of_old[edge_index], int(seed_pos.numel())
 
 
 def rank_batches(data, rowptr: Tensor, col: Tensor, config: DDPConfig, epoch: int,
                  rank: int = 0, world_size: int = 1) -> Iterator:
     r"""The mini-batches process ``rank`` of ``world_size`` trains on in ``epoch``.
 
-    Each is a PyG ``Data`` with ``x``, ``edge_index``, ``y`` of the union of this process's
-    sampled shards and a boolean ``train_mask`` marking its seeds, ready for
-    :func:`gnncourse.train.node_classification_step`.
+    Each is a PyG ``Data`` like those of :class:`gnncourse.sampling.NeighborBatches`: ``x``,
+    ``edge_index``, ``y`` of the union of this process's sampled shards, ``n_id`` (global
+    ids, seeds first) and ``batch_size`` (its seeds), ready for
+    :func:`gnncourse.train.seed_node_classification_step`.
     """
     from torch_geometric.data import Data
 
@@ -167,10 +175,9 @@ def rank_batches(data, rowptr: Tensor, col: Tensor, config: DDPConfig, epoch: in
         shards = shard_seeds(seeds, config.shards)
         subs = [sample_neighbors(rowptr, col, shards[s], config.fanouts,
                                  generator=shard_generator(config.seed, epoch, step, s)) for s in mine]
-        nodes, edge_index, seed_index = merge_subgraphs(subs)
-        mask = torch.zeros(nodes.numel(), dtype=torch.bool)
-        mask[seed_index] = True
-        yield Data(x=data.x[nodes], edge_index=edge_index, y=data.y[nodes], train_mask=mask)
+        nodes, edge_index, num_seeds = merge_subgraphs(subs)
+        yield Data(x=data.x[nodes], edge_index=edge_index, y=data.y[nodes], n_id=nodes,
+                   batch_size=num_seeds, num_nodes=nodes.numel())
 
 
 @dataclass
@@ -203,10 +210,10 @@ def train_data_parallel(data, config: DDPConfig = DDPConfig(), rank: int = 0, wo
     call it in every process after ``torch.distributed.init_process_group`` (``main`` does):
     the model is wrapped in ``DistributedDataParallel``, which broadcasts rank 0's initial
     weights and all-reduces the gradients in every ``backward``. The loop is
-    :func:`gnncourse.train.fit` with :func:`~gnncourse.train.node_classification_step`:
-    nothing else changes.
+    :func:`gnncourse.train.fit` with :func:`~gnncourse.train.seed_node_classification_step`,
+    as in chapter 4: nothing else changes.
     """
-    from .train import fit, node_classification_step
+    from .train import fit, seed_node_classification_step
 
     check_features(data.x)
     check_edge_index(data.edge_index, data.num_nodes)
@@ -225,7 +232,7 @@ def train_data_parallel(data, config: DDPConfig = DDPConfig(), rank: int = 0, wo
     rowptr, col = in_csr(data.edge_index, data.num_nodes)
     steps_per_epoch = int(getattr(data, config.train_mask).sum()) // config.batch_size
     start = time.perf_counter()
-    history = fit(trained, optimizer, node_classification_step,
+    history = fit(trained, optimizer, seed_node_classification_step,
                   lambda epoch: rank_batches(data, rowptr, col, config, epoch, rank, world_size),
                   epochs=config.epochs, seed=config.seed, desc=f"rank {rank}/{world_size}")
     seconds = time.perf_counter() - start

@@ -7,7 +7,7 @@ from torch_geometric.data import Data
 from gnncourse.distributed import (DDPConfig, build_model, global_batches, launch, merge_subgraphs,
                                    rank_batches, shard_generator, shard_seeds, train_data_parallel)
 from gnncourse.sampling import in_csr, sample_neighbors
-from gnncourse.train import node_classification_step
+from gnncourse.train import seed_node_classification_step
 
 
 def toy_graph(n: int = 240, classes: int = 3, features: int = 16, seed: int = 0) -> Data:
@@ -72,10 +72,14 @@ def test_merged_subgraphs_give_each_seed_its_own_output(graph):
     # overlapping seed sets: shared nodes must still be sampled independently per subgraph
     subs = [sample_neighbors(rowptr, col, s, [4, 3], generator=torch.Generator().manual_seed(i))
             for i, s in enumerate([torch.tensor([0, 1, 2]), torch.tensor([2, 3, 4, 5])])]
-    nodes, edge_index, seed_index = merge_subgraphs(subs)
-    assert seed_index.tolist() == [0, 1, 2, subs[0].num_nodes + 0, subs[0].num_nodes + 1,
-                                   subs[0].num_nodes + 2, subs[0].num_nodes + 3]
-    merged = model(graph.x[nodes], edge_index)[seed_index]
+    nodes, edge_index, num_seeds = merge_subgraphs(subs)
+    assert num_seeds == 7 and nodes[:7].tolist() == [0, 1, 2, 2, 3, 4, 5]  # seeds first
+    assert nodes.numel() == sum(s.num_nodes for s in subs)
+    # the same edges, in global ids, as the two subgraphs together
+    merged_edges = sorted(map(tuple, nodes[edge_index].t().tolist()))
+    own_edges = sorted(e for s in subs for e in map(tuple, s.global_edge_index().t().tolist()))
+    assert merged_edges == own_edges
+    merged = model(graph.x[nodes], edge_index)[:num_seeds]
     alone = torch.cat([model(graph.x[s.nodes], s.edge_index)[: s.num_seeds] for s in subs])
     assert torch.allclose(merged, alone, atol=1e-6)
 
@@ -83,15 +87,18 @@ def test_merged_subgraphs_give_each_seed_its_own_output(graph):
 def test_ranks_split_the_global_batch_of_one_process(graph):
     cfg = DDPConfig(batch_size=40, shards=4, epochs=1)
     rowptr, col = in_csr(graph.edge_index, graph.num_nodes)
+    model = build_model(graph, cfg).eval()
     whole = list(rank_batches(graph, rowptr, col, cfg, epoch=1))
     parts = [list(rank_batches(graph, rowptr, col, cfg, epoch=1, rank=r, world_size=2)) for r in range(2)]
     assert len(whole) == len(parts[0]) == len(parts[1]) == 160 // 40
     for step, batch in enumerate(whole):
         both = [parts[0][step], parts[1][step]]
-        # the single process holds exactly the two processes' subgraphs, in rank order
-        assert torch.equal(batch.x, torch.cat([b.x for b in both]))
-        assert torch.equal(batch.train_mask, torch.cat([b.train_mask for b in both]))
-        assert int(batch.train_mask.sum()) == 40 and all(int(b.train_mask.sum()) == 20 for b in both)
+        assert batch.batch_size == 40 and all(b.batch_size == 20 for b in both)
+        # one process holds exactly the two processes' seeds and subgraphs, in rank order
+        assert torch.equal(batch.n_id[:40], torch.cat([b.n_id[:20] for b in both]))
+        assert batch.num_nodes == sum(b.num_nodes for b in both)
+        assert torch.allclose(model(batch.x, batch.edge_index)[:40],
+                              torch.cat([model(b.x, b.edge_index)[:20] for b in both]), atol=1e-6)
     with pytest.raises(ValueError, match="multiple of the number of processes"):
         next(rank_batches(graph, rowptr, col, cfg, epoch=1, rank=0, world_size=3))
 
@@ -104,7 +111,7 @@ def test_average_of_process_gradients_is_the_global_batch_gradient(graph):
 
     def grads(batch):
         model.zero_grad()
-        node_classification_step(model, batch).backward()
+        seed_node_classification_step(model, batch).backward()
         return [p.grad.clone() for p in model.parameters()]
 
     whole = grads(next(rank_batches(graph, rowptr, col, cfg, epoch=1)))
