@@ -78,7 +78,8 @@ class SkipGram(nn.Module):
         z_u, z_v, z_n = z.split([P, P, P * k])  # split, not slicing: a cheaper backward
         pos_score = (z_u * z_v).sum(-1)  # [P]
         neg_score = (z_n.view(P, k, -1) * z_u.unsqueeze(1)).sum(-1)  # [P, k]
-        return -(F.logsigmoid(pos_score) + F.logsigmoid(-neg_score).sum(-1)).mean()
+        # log sigma(s) = -softplus(-s); F.logsigmoid is far slower on small CPU tensors
+        return (F.softplus(-pos_score) + F.softplus(neg_score).sum(-1)).mean()
 
     def extra_repr(self) -> str:
         return f"num_nodes={self.num_nodes}, embedding_dim={self.embedding_dim}"
