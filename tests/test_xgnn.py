@@ -23,12 +23,7 @@ from gnncourse.xgnn import (
 ATOMS = ["C", "N", "O", "F", "I", "Cl", "Br"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from test_graph_classification import _one_thread  # noqa: F401  (autouse: one torch thread)
 
 
 def _und(pairs):
