@@ -1,0 +1,179 @@
+"""Explanation algorithms on tiny graphs, against PyG and exact identities."""
+import pytest
+import torch
+
+from gnncourse import explain as E
+from gnncourse.models import GATNodeClassifier, GNNExplainerPaperNet
+
+
+def _graph():
+    # a 6-cycle 0..5 with a tail 5-6-7-8: small enough to reason about, big enough for 3 hops
+    und = [(i, (i + 1) % 6) for i in range(6)] + [(5, 6), (6, 7), (7, 8)]
+    ei = torch.tensor(und + [(v, u) for u, v in und]).t()
+    return torch.ones(9, 4), ei
+
+
+@pytest.fixture(scope="module")
+def setup():
+    torch.manual_seed(0)
+    x, ei = _graph()
+    model = GNNExplainerPaperNet(4, 3).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, x, ei
+
+
+def test_computation_subgraph_reproduces_the_prediction(setup):
+    model, x, ei = setup
+    nodes = torch.tensor([0, 3, 8])
+    sg = E.computation_subgraphs(ei, nodes, 3, 9)
+    full = model(x, ei)[nodes]
+    sub = model(x[sg.nodes], sg.edge_index)[sg.center]
+    assert torch.allclose(full, sub, atol=1e-5)
+    # node 8's subgraph: edges into nodes at most 2 hops away (8, 7, 6): 7->8, 6->7, 8->7, 5->6, 7->6
+    got = {tuple(ei[:, e].tolist()) for e in sg.edge_id[sg.edge_batch == 2].tolist()}
+    assert got == {(7, 8), (6, 7), (8, 7), (5, 6), (7, 6)}
+    # reverse pointers
+    has = sg.rev >= 0
+    assert torch.equal(sg.edge_index[:, sg.rev[has]], sg.edge_index[:, has].flip(0))
+    with pytest.raises(ValueError, match="node_idx"):
+        E.computation_subgraphs(ei, [9], 3, 9)
+
+
+def test_saliency_is_the_gradient_on_the_whole_graph(setup):
+    model, x, ei = setup
+    w = torch.ones(ei.size(1), requires_grad=True)
+    target = model(x, ei).argmax(-1)
+    model(x, ei, w)[4].log_softmax(-1)[target[4]].backward()
+    sg = E.computation_subgraphs(ei, [4], 3, 9)
+    s = E.saliency(model, x, sg, target[[4]])
+    assert torch.allclose(s, w.grad[sg.edge_id].abs(), atol=1e-6)
+    assert w.grad.abs()[~torch.isin(torch.arange(ei.size(1)), sg.edge_id)].max() == 0
+
+
+def test_integrated_gradients_completeness(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [1, 7], 3, 9)
+    t = torch.tensor([0, 1])
+    ig = E.integrated_gradients(model, x, sg, t, steps=300)
+    lp = lambda w: E._target_logprob(model, x, sg, t, w)  # noqa: E731
+    gap = lp(torch.ones(sg.edge_index.size(1))) - lp(torch.zeros(sg.edge_index.size(1)))
+    assert torch.allclose(E.scatter_sum(ig, sg.edge_batch, 2), gap, atol=1e-3)
+
+
+def test_walk_decomposition_adds_up(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 5, 8], 3, 9)
+    t = torch.tensor([2, 0, 1])
+    R, f0 = E.walk_decomposition(model, x, sg, t)
+    logit = model(x, ei)[[0, 5, 8]].gather(1, t[:, None]).squeeze(1)
+    assert torch.allclose(E.scatter_sum(R, sg.edge_batch, 3) + f0, logit, atol=1e-4)
+
+
+def test_walk_decomposition_one_layer_by_hand():
+    torch.manual_seed(1)
+    model = GNNExplainerPaperNet(3, 2, hidden_channels=5, num_layers=1).eval()
+    x = torch.randn(3, 3)
+    ei = torch.tensor([[1, 2], [0, 0]])  # 1 -> 0, 2 -> 0
+    sg = E.computation_subgraphs(ei, [0], 1, 3)
+    R, f0 = E.walk_decomposition(model, x, sg, torch.tensor([1]))
+    conv = model.convs[0]
+    # one layer, no ReLU: logit = w_out . (W_root x_0 + W_nb sum_u x_u + b) + b_out
+    by_hand = torch.stack([model.lin.weight[1] @ conv.lin_rel.weight @ x[u] for u in (1, 2)])
+    assert torch.allclose(R, by_hand, atol=1e-5)
+    f0_hand = model.lin.weight[1] @ (conv.lin_root.weight @ x[0] + conv.lin_rel.bias) + model.lin.bias[1]
+    assert torch.allclose(f0, f0_hand[None], atol=1e-5)
+
+
+def test_gnn_explainer_agrees_with_pyg(setup):
+    model, x, ei = setup
+    node, target = 2, int(model(x, ei)[2].argmax())
+    torch.manual_seed(3)
+    init_feat = torch.randn(1, 4) * 0.1  # PyG draws the feature mask first, then the edge mask
+    init_edge = torch.randn(ei.size(1)) * 0.3
+    torch.manual_seed(3)
+    from torch_geometric.explain.algorithm import GNNExplainer
+    orig = GNNExplainer._initialize_homogeneous_masks
+
+    def fixed_init(self, *a):  # give PyG the same starting logits as ours
+        orig(self, *a)
+        self.node_mask.data.copy_(init_feat)
+        self.edge_mask.data.copy_(init_edge)
+
+    GNNExplainer._initialize_homogeneous_masks = fixed_init
+    try:
+        pyg_edge, pyg_feat = E.pyg_gnn_explainer(model, x, ei, node, target, epochs=60, lr=0.05)
+    finally:
+        GNNExplainer._initialize_homogeneous_masks = orig
+    sg = E.computation_subgraphs(ei, [node], 3, 9)
+    ours = E.gnn_explainer(model, x, sg, torch.tensor([target]), epochs=60, lr=0.05,
+                           init_edge=init_edge[sg.edge_id], init_feat=init_feat, pyg_compat=True)
+    # same start, same objective (PyG adds the regularisers from the second step on): same masks
+    assert (ours.edge_mask - pyg_edge[sg.edge_id]).abs().max() < 1e-4
+    assert (ours.feat_mask - pyg_feat).abs().max() < 1e-4
+    outside = ~torch.isin(torch.arange(ei.size(1)), sg.edge_id)
+    assert (pyg_edge[outside] == 0).all()  # PyG too only explains with the computation subgraph
+
+
+def test_batched_explanations_equal_separate_ones(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 7], 3, 9)
+    g = torch.Generator().manual_seed(0)
+    init = torch.randn(sg.edge_index.size(1), generator=g)
+    initf = torch.randn(2, 4, generator=g) * 0.1
+    t = torch.tensor([0, 1])
+    both = E.gnn_explainer(model, x, sg, t, epochs=30, lr=0.1, init_edge=init, init_feat=initf,
+                           laplacian=1.0, symmetric=True)
+    for b, v in enumerate([0, 7]):
+        one = E.computation_subgraphs(ei, [v], 3, 9)
+        r = E.gnn_explainer(model, x, one, t[[b]], epochs=30, lr=0.1, laplacian=1.0, symmetric=True,
+                            init_edge=sg.select(init, b), init_feat=initf[[b]])
+        assert torch.allclose(r.edge_mask, sg.select(both.edge_mask, b), atol=1e-5)
+
+
+def test_occlusion_by_hand(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [3], 3, 9)
+    t = torch.tensor([1])
+    s = E.occlusion(model, x, sg, t)
+    k = 4
+    w = torch.ones(sg.edge_index.size(1))
+    w[k] = 0
+    w[sg.rev[k]] = 0
+    lo = lambda w: (lambda p: torch.log(p / (1 - p)))(E.masked_probabilities(model, x, sg, t, w))  # noqa: E731
+    assert torch.allclose(s[k], (lo(torch.ones_like(w)) - lo(w))[0], atol=1e-4)
+
+
+def test_surrogate_finds_the_only_edge_that_matters():
+    # 1 layer: node 0 hears 1 (large feature) and 2 (zero feature); only 1 -> 0 can matter
+    torch.manual_seed(0)
+    model = GNNExplainerPaperNet(2, 2, hidden_channels=4, num_layers=1).eval()
+    x = torch.tensor([[0.0, 0.0], [3.0, -3.0], [0.0, 0.0]])
+    ei = torch.tensor([[1, 2], [0, 0]])
+    sg = E.computation_subgraphs(ei, [0], 1, 3)
+    t = model(x, ei)[[0]].argmax(-1)
+    # flip the target to the class that edge 1 -> 0 lowers, if needed, so the effect is positive
+    s = E.linear_surrogate(model, x, sg, t, num_samples=200, generator=torch.Generator().manual_seed(0))
+    assert s[1].abs() < 1e-6 and s[0].abs() > 1e-3
+
+
+def test_attention_scores_are_softmax_weights():
+    torch.manual_seed(0)
+    x, ei = _graph()
+    model = GATNodeClassifier(4, 2).eval()
+    sg = E.computation_subgraphs(ei, [0], 3, 9)
+    s = E.attention_scores(model, x, ei, sg)
+    att = model.attention(x, ei)
+    assert torch.allclose(s, torch.stack(att).mean(0)[sg.edge_id])
+    # per layer, in-edge weights of a node plus its self-loop sum to 1: in-edges alone < 1
+    per_node = torch.zeros(9).index_add_(0, ei[1], att[0])
+    assert (per_node < 1).all() and (per_node > 0).all()
+    with pytest.raises(ValueError, match="attention"):
+        E.attention_scores(GNNExplainerPaperNet(4, 2), x, ei, sg)
+
+
+def test_bad_target_raises(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 1], 3, 9)
+    with pytest.raises(ValueError, match="one class per explained node"):
+        E.saliency(model, x, sg, torch.tensor([0]))
