@@ -400,7 +400,8 @@ class XGNN:
         self.num_classes = prob.size(1)
         return prob[:, self.target_class]
 
-    def _reward_f(self, state: GraphState) -> Tensor:
+    def classifier_reward(self, state: GraphState) -> Tensor:
+        r""":math:`R_{t,f}(G) = p(f(G) = c) - 1/\ell` for every graph of a state, ``[B]``."""
         p = self.target_probability(state)
         return p - 1.0 / self.num_classes
 
@@ -430,7 +431,7 @@ class XGNN:
         sim = state.repeat(self.rollouts)
         for _ in range(steps_left):
             sim = self._masked_step(sim, self.max_nodes, greedy=False)
-        return self._reward_f(sim).view(B, self.rollouts).mean(1)
+        return self.classifier_reward(sim).view(B, self.rollouts).mean(1)
 
     def train(self, iterations: int = 50, batch_size: int = 8, show_progress: bool = True) -> Dict[str, List[float]]:
         r"""Policy-gradient training: each iteration runs ``batch_size`` episodes of
@@ -461,12 +462,12 @@ class XGNN:
                 with torch.no_grad():
                     ok = valid_actions(state, M, self.valency)[torch.arange(batch_size), start, end]
                     nxt = apply_actions(state, start, end, ok)  # invalid rows: rolled back
-                    r = self._reward_f(nxt)
+                    r = self.classifier_reward(nxt)
                     steps_left = self.max_steps - t - 1
                     if self.rollouts and self.lambda_1 and steps_left > 0:
                         r = r + self.lambda_1 * self._rollout_reward(nxt, steps_left)
                     elif self.lambda_1:
-                        r = r + self.lambda_1 * self._reward_f(nxt)  # last step: the graph is final
+                        r = r + self.lambda_1 * self.classifier_reward(nxt)  # last step: the graph is final
                     reward = torch.where(ok, r, torch.full_like(r, -self.lambda_2))
                     # variance reduction: compare with the other episodes of the batch
                     adv = reward - (reward.mean() if self.baseline else 0.0)

@@ -175,3 +175,12 @@ def test_xgnn_is_reproducible_with_a_seed_and_checks_its_arguments():
         XGNN(clf, 0, 1, degree_featurizer(10), max_nodes=1)
     with pytest.raises(ValueError, match="start_type"):
         XGNN(clf, 0, 1, degree_featurizer(10), max_nodes=4, start_type=1)
+
+
+def test_classifier_reward_is_target_probability_minus_chance():
+    x = XGNN(_CountClassifier(), target_class=1, num_node_types=3, featurize=one_hot_featurizer(3), max_nodes=4)
+    s = GraphState.start(2, 4, 0)
+    s = apply_actions(s, torch.tensor([0, 0]), torch.tensor([4 + 1, 4 + 2]), torch.tensor([True, True]))
+    # graph 0 holds one type-1 node: logits (0, -1); graph 1 none: logits (0, -3)
+    expected = torch.stack([F.softmax(torch.tensor([0.0, -1.0]), 0)[1], F.softmax(torch.tensor([0.0, -3.0]), 0)[1]]) - 0.5
+    assert torch.allclose(x.classifier_reward(s), expected)
