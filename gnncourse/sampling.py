@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from .utils import check_edge_index
-from .walks import _check_csr, to_csr
+from .walks import to_csr
 
 __all__ = [
     "SampledSubgraph",
@@ -107,46 +107,52 @@ def _check_seeds(seeds: Tensor, num_nodes: int) -> Tensor:
     return seeds
 
 
+def _check_csr(rowptr: Tensor, col: Tensor) -> int:
+    """Cheap O(1) checks of a CSR pair (the sampler's hot path cannot afford an O(E) scan)."""
+    if not isinstance(rowptr, Tensor) or not isinstance(col, Tensor) or rowptr.dim() != 1 or col.dim() != 1:
+        raise ValueError("rowptr and col must be 1-D tensors; build them with in_csr(edge_index, num_nodes)")
+    if rowptr.dtype != torch.long or col.dtype != torch.long:
+        raise ValueError("rowptr and col must hold torch.long; build them with in_csr(edge_index, num_nodes)")
+    if rowptr.numel() < 1 or int(rowptr[0]) != 0 or int(rowptr[-1]) != col.numel():
+        raise ValueError(f"rowptr must start at 0 and end at len(col) = {col.numel()}; "
+                         "build (rowptr, col) with in_csr(edge_index, num_nodes)")
+    return rowptr.numel() - 1
+
+
 def _sample_one_hop(
     rowptr: Tensor, col: Tensor, frontier: Tensor, fanout: int, generator: Optional[torch.Generator]
 ) -> Tuple[Tensor, Tensor]:
     r"""Up to ``fanout`` in-neighbours of each frontier node, uniformly without replacement.
 
-    A node with :math:`d \le k` neighbours keeps all of them. For the others, a uniformly
-    random permutation of all their neighbour slots is drawn at once (``randperm``), then a
-    *stable* sort by owner node keeps each node's slots in random order; the first :math:`k`
-    of each node are a uniform :math:`k`-subset. No Python loop over nodes.
+    A node with :math:`d \le k` neighbours keeps all of them. The others draw a uniform
+    :math:`k`-subset of the offsets :math:`\{0, \dots, d-1\}` with Floyd's algorithm, run
+    for all of them at once: for :math:`j = d-k, \dots, d-1`, draw :math:`t` uniform in
+    :math:`\{0, \dots, j\}` and keep :math:`t`, or :math:`j` if :math:`t` was kept
+    already. That costs :math:`O(k^2)` per node whatever its degree (hubs included), with a
+    Python loop over the :math:`k` draws only, never over nodes.
 
     Returns:
         ``(nbr, owner)``: global ids of the sampled neighbours and the position in
         ``frontier`` of the node that sampled each one.
     """
-    start, end = rowptr[frontier], rowptr[frontier + 1]
-    deg = end - start
+    start = rowptr[frontier]
+    deg = rowptr[frontier + 1] - start
     take = deg if fanout < 0 else deg.clamp(max=fanout)
     owner = torch.repeat_interleave(torch.arange(frontier.numel()), take)
-    # Offset of each kept slot inside its node's neighbour list.
-    first = torch.cumsum(take, 0) - take
-    offset = torch.arange(owner.numel()) - first[owner]
+    offset = torch.arange(owner.numel()) - (torch.cumsum(take, 0) - take)[owner]  # 0..take-1 per node
     if fanout >= 0:
-        big = (deg > fanout).nonzero().flatten()  # nodes that must choose
-        if big.numel():
-            big_deg = deg[big]
-            slots = int(big_deg.sum())
-            seg = torch.repeat_interleave(torch.arange(big.numel()), big_deg)  # owner of each slot
-            slot_in_seg = torch.arange(slots) - (torch.cumsum(big_deg, 0) - big_deg)[seg]
-            perm = torch.randperm(slots, generator=generator)
-            order = perm[torch.argsort(seg[perm], stable=True)]  # per node: its slots, shuffled
-            seg_start = torch.cumsum(big_deg, 0) - big_deg
-            rank = torch.arange(slots) - seg_start[seg]  # position within the node after shuffling
-            keep = rank < fanout
-            chosen = slot_in_seg[order[keep]]  # [len(big) * fanout], grouped by node
-            # Write the chosen offsets into the rows of the big nodes.
-            is_big = torch.zeros(frontier.numel(), dtype=torch.bool)
-            is_big[big] = True
-            offset[is_big[owner]] = chosen
-    nbr = col[start[owner] + offset]
-    return nbr, owner
+        big = deg > fanout  # nodes that must choose
+        if bool(big.any()):
+            d = deg[big]
+            chosen = torch.empty(d.numel(), fanout, dtype=torch.long)
+            for i in range(fanout):  # Floyd: one vectorized draw per kept neighbour
+                j = d - fanout + i
+                t = (torch.rand(d.numel(), generator=generator, dtype=torch.float64) * (j + 1)).long()
+                t = torch.minimum(t, j)
+                dup = (chosen[:, :i] == t[:, None]).any(1)
+                chosen[:, i] = torch.where(dup, j, t)
+            offset[big[owner]] = chosen.flatten()  # rows of big nodes are contiguous, k each
+    return col[start[owner] + offset], owner
 
 
 def sample_neighbors(
@@ -155,6 +161,7 @@ def sample_neighbors(
     seeds: Tensor,
     fanouts: Sequence[int],
     generator: Optional[torch.Generator] = None,
+    node_map: Optional[Tensor] = None,
 ) -> SampledSubgraph:
     r"""Sample the :math:`K`-hop computation graphs of ``seeds`` with per-layer fanouts.
 
@@ -170,6 +177,8 @@ def sample_neighbors(
         seeds: ``[b]`` distinct node ids (the mini-batch).
         fanouts: ``[k_1, ..., k_K]``, one per layer; ``k_1`` applies to the seeds.
         generator: a seeded ``torch.Generator`` for reproducible samples.
+        node_map: optional scratch tensor ``[N]`` of ``-1`` (global id -> local id), reused
+            across calls to save its allocation; it is left all ``-1`` again on return.
 
     Returns:
         A :class:`SampledSubgraph` with the seeds first and edges in local ids.
@@ -177,29 +186,35 @@ def sample_neighbors(
     num_nodes = _check_csr(rowptr, col)
     fanouts = _check_fanouts(fanouts)
     seeds = _check_seeds(seeds, num_nodes)
+    if node_map is None:
+        node_map = torch.full((num_nodes,), -1, dtype=torch.long)
+    elif node_map.shape != (num_nodes,) or node_map.dtype != torch.long:
+        raise ValueError(f"node_map must be a torch.long tensor of shape [{num_nodes}] filled with -1")
 
-    nodes = seeds
+    parts = [seeds]
+    node_map[seeds] = torch.arange(seeds.numel())
+    count = seeds.numel()
     frontier = seeds
-    frontier_local = torch.arange(seeds.numel())
     src_parts: List[Tensor] = []
     dst_parts: List[Tensor] = []
     num_sampled_nodes = [int(seeds.numel())]
     num_sampled_edges: List[int] = []
-    for fanout in fanouts:
-        nbr, owner = _sample_one_hop(rowptr, col, frontier, fanout, generator)
-        # Nodes not in the subgraph yet become the next frontier (kept in ascending id order).
-        cand = torch.unique(nbr)
-        new = cand[~torch.isin(cand, nodes)]
-        nodes = torch.cat([nodes, new])
-        # Global -> local ids by binary search in the sorted node list.
-        sorted_nodes, sort_pos = torch.sort(nodes)
-        nbr_local = sort_pos[torch.searchsorted(sorted_nodes, nbr)]
-        src_parts.append(nbr_local)
-        dst_parts.append(frontier_local[owner])
-        num_sampled_nodes.append(int(new.numel()))
-        num_sampled_edges.append(int(nbr.numel()))
-        frontier = new
-        frontier_local = torch.arange(nodes.numel() - new.numel(), nodes.numel())
+    try:
+        for fanout in fanouts:
+            nbr, owner = _sample_one_hop(rowptr, col, frontier, fanout, generator)
+            # Nodes not in the subgraph yet get the next local ids (in ascending global id).
+            new = torch.unique(nbr[node_map[nbr] < 0])
+            node_map[new] = torch.arange(count, count + new.numel())
+            src_parts.append(node_map[nbr])
+            dst_parts.append(node_map[frontier][owner])
+            parts.append(new)
+            count += new.numel()
+            num_sampled_nodes.append(int(new.numel()))
+            num_sampled_edges.append(int(nbr.numel()))
+            frontier = new
+        nodes = torch.cat(parts)
+    finally:
+        node_map[torch.cat(parts)] = -1  # leave the scratch clean for the next call
     edge_index = torch.stack([torch.cat(src_parts), torch.cat(dst_parts)])
     return SampledSubgraph(nodes, edge_index, int(seeds.numel()), num_sampled_nodes, num_sampled_edges)
 
@@ -215,7 +230,6 @@ def sample_neighbors_python(
     fanouts = _check_fanouts(fanouts)
     seeds = _check_seeds(seeds, num_nodes)
     rng = rng or random.Random()
-    ptr, adj = rowptr.tolist(), col.tolist()
     nodes = seeds.tolist()
     local = {v: i for i, v in enumerate(nodes)}
     frontier = list(nodes)
@@ -224,7 +238,7 @@ def sample_neighbors_python(
     for fanout in fanouts:
         new, edges = [], 0
         for v in frontier:
-            nbrs = adj[ptr[v]:ptr[v + 1]]
+            nbrs = col[rowptr[v]:rowptr[v + 1]].tolist()
             if 0 <= fanout < len(nbrs):
                 nbrs = rng.sample(nbrs, fanout)
             for u in nbrs:
@@ -293,6 +307,7 @@ class NeighborBatches:
         self.drop_last = drop_last
         self.generator = torch.Generator().manual_seed(int(seed))
         self.rowptr, self.col = in_csr(data.edge_index, n)
+        self._node_map = torch.full((n,), -1, dtype=torch.long)  # scratch reused by every batch
         # Per-node tensors to slice for every batch (x, y, masks, ...).
         self._node_keys = [k for k in data.keys() if k != "edge_index" and isinstance(data[k], Tensor)
                            and data[k].dim() >= 1 and data[k].size(0) == n]
@@ -305,7 +320,8 @@ class NeighborBatches:
         """The mini-batch ``Data`` for the given seed node ids."""
         from torch_geometric.data import Data
 
-        sub = sample_neighbors(self.rowptr, self.col, seeds, self.fanouts, generator=self.generator)
+        sub = sample_neighbors(self.rowptr, self.col, seeds, self.fanouts, generator=self.generator,
+                               node_map=self._node_map)
         batch = Data(edge_index=sub.edge_index, num_nodes=sub.num_nodes)
         for k in self._node_keys:
             batch[k] = self.data[k][sub.nodes]
