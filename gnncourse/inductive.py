@@ -208,14 +208,17 @@ class GrowingGraph:
     Args:
         x: features of the initial nodes, ``[N0, F]``.
         edge_index: edges among them, ``[2, E0]``.
+        self_loops: give every node, old and new, a self-loop (for a model trained on a
+            graph with self-loops); other self-loops in ``edge_index`` are ignored.
     """
 
-    def __init__(self, x: Tensor, edge_index: Tensor) -> None:
+    def __init__(self, x: Tensor, edge_index: Tensor, self_loops: bool = False) -> None:
         check_features(x)
         check_edge_index(edge_index, x.size(0))
         self._x = x.clone()
         self._n = x.size(0)
-        self.adj: List[set] = [set() for _ in range(self._n)]
+        self.self_loops = bool(self_loops)
+        self.adj: List[set] = [{v} if self.self_loops else set() for v in range(self._n)]
         for u, v in edge_index.t().tolist():
             if u != v:
                 self.adj[u].add(v)
@@ -246,6 +249,8 @@ class GrowingGraph:
         self.adj.append({int(u) for u in neighbors})
         for u in self.adj[v]:
             self.adj[u].add(v)
+        if self.self_loops:
+            self.adj[v].add(v)
         return v
 
     def computation_graph(self, v: int, num_hops: int) -> Tuple[Tensor, Tensor]:

@@ -102,3 +102,19 @@ def test_growing_graph_rejects_unknown_neighbours():
         graph.add_node(torch.zeros(2), [5])
     with pytest.raises(ValueError, match="feature vector"):
         graph.add_node(torch.zeros(3), [0])
+
+
+def test_growing_graph_with_self_loops_matches_graph_with_self_loops():
+    from torch_geometric.utils import add_self_loops
+    torch.manual_seed(0)
+    data = GraphFamily().sample(120, seed=4)
+    ei = add_self_loops(data.edge_index, num_nodes=120)[0]
+    model = MeanAggregationGNN(16, 8, 4).eval()
+    full = model(data.x, ei)
+    keep = (data.edge_index < 100).all(0)
+    graph = GrowingGraph(data.x[:100], data.edge_index[:, keep], self_loops=True)
+    for v in range(100, 120):
+        graph.add_node(data.x[v], [u for u in data.edge_index[0, data.edge_index[1] == v].tolist() if u < v])
+    for v in (0, 110, 119):
+        nodes, sub = graph.computation_graph(v, num_hops=2)
+        torch.testing.assert_close(model(graph.x[nodes], sub)[0], full[v], rtol=1e-5, atol=1e-5)
