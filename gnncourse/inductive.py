@@ -20,12 +20,14 @@ This module holds what the chapter on inductive capability needs around that fac
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
+from .sampling import expand_loop
 from .utils import check_edge_index, check_features
 
 __all__ = ["InductiveViews", "inductive_views", "GraphFamily", "GrowingGraph"]
@@ -264,17 +266,5 @@ class GrowingGraph:
         """
         if not 0 <= v < self._n:
             raise ValueError(f"node {v} is not in the graph (ids 0..{self._n - 1})")
-        local = {v: 0}
-        order, frontier, src, dst = [v], [v], [], []
-        for _ in range(num_hops):
-            nxt = []
-            for w in frontier:
-                for u in self.adj[w]:
-                    if u not in local:
-                        local[u] = len(order)
-                        order.append(u)
-                        nxt.append(u)
-                    src.append(local[u])
-                    dst.append(local[w])
-            frontier = nxt
-        return torch.tensor(order), torch.tensor([src, dst], dtype=torch.long).view(2, -1)
+        sub = expand_loop(lambda w: list(self.adj[w]), [v], [-1] * int(num_hops), random.Random(0))
+        return sub.nodes, sub.edge_index

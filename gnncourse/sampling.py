@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -33,6 +33,7 @@ __all__ = [
     "in_csr",
     "sample_neighbors",
     "sample_neighbors_python",
+    "expand_loop",
     "NeighborBatches",
 ]
 
@@ -219,18 +220,17 @@ def sample_neighbors(
     return SampledSubgraph(nodes, edge_index, int(seeds.numel()), num_sampled_nodes, num_sampled_edges)
 
 
-def sample_neighbors_python(
-    rowptr: Tensor, col: Tensor, seeds: Tensor, fanouts: Sequence[int], rng: Optional[random.Random] = None
+def expand_loop(
+    neighbors_of: Callable[[int], List[int]], seeds: List[int], fanouts: Sequence[int], rng: random.Random
 ) -> SampledSubgraph:
-    r"""The same sampler as :func:`sample_neighbors`, written as a plain Python loop over
-    nodes with ``random.sample``: the readable reference that the tests and the benchmark
-    compare the vectorized version with. Slow; do not use it for training.
+    r"""Grow a (sampled) computation graph hop by hop with a plain Python loop over nodes.
+
+    ``neighbors_of(v)`` lists the in-neighbours of ``v``; at hop :math:`\ell` each node first
+    reached at hop :math:`\ell - 1` keeps ``rng.sample`` of :math:`k_\ell` of them (all if
+    :math:`k_\ell = -1` or it has fewer). Shared by :func:`sample_neighbors_python` and
+    :class:`gnncourse.inductive.GrowingGraph`, whose adjacency lives in Python lists.
     """
-    num_nodes = _check_csr(rowptr, col)
-    fanouts = _check_fanouts(fanouts)
-    seeds = _check_seeds(seeds, num_nodes)
-    rng = rng or random.Random()
-    nodes = seeds.tolist()
+    nodes = list(seeds)
     local = {v: i for i, v in enumerate(nodes)}
     frontier = list(nodes)
     src, dst = [], []
@@ -238,7 +238,7 @@ def sample_neighbors_python(
     for fanout in fanouts:
         new, edges = [], 0
         for v in frontier:
-            nbrs = col[rowptr[v]:rowptr[v + 1]].tolist()
+            nbrs = neighbors_of(v)
             if 0 <= fanout < len(nbrs):
                 nbrs = rng.sample(nbrs, fanout)
             for u in nbrs:
@@ -254,6 +254,19 @@ def sample_neighbors_python(
         frontier = new
     edge_index = torch.tensor([src, dst], dtype=torch.long).view(2, -1)
     return SampledSubgraph(torch.tensor(nodes, dtype=torch.long), edge_index, len(seeds), num_sampled_nodes, num_sampled_edges)
+
+
+def sample_neighbors_python(
+    rowptr: Tensor, col: Tensor, seeds: Tensor, fanouts: Sequence[int], rng: Optional[random.Random] = None
+) -> SampledSubgraph:
+    r"""The same sampler as :func:`sample_neighbors`, written as a plain Python loop over
+    nodes with ``random.sample``: the readable reference that the tests and the benchmark
+    compare the vectorized version with. Slow; do not use it for training.
+    """
+    _check_csr(rowptr, col)
+    fanouts = _check_fanouts(fanouts)
+    seeds = _check_seeds(seeds, rowptr.numel() - 1)
+    return expand_loop(lambda v: col[rowptr[v]:rowptr[v + 1]].tolist(), seeds.tolist(), fanouts, rng or random.Random())
 
 
 class NeighborBatches:
