@@ -126,7 +126,7 @@ class History:
         if keys is None:
             keys = sorted(self.metrics, key=lambda k: ("loss" not in k, k))
         if ax is None:
-            _, ax = plt.subplots(figsize=(4.6, 2.8))
+            _, ax = plt.subplots(figsize=(4.4, 2.6))
         epochs = range(1, len(self) + 1)
         for key in keys:
             style = "-" if "loss" in key else "--"
@@ -138,7 +138,7 @@ class History:
         ax.set_ylabel("value")
         if title:
             ax.set_title(title)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves
         return ax
 
     def __repr__(self) -> str:
