@@ -121,11 +121,11 @@ def _negative_distribution(walks: Tensor, num_nodes: int, power: float) -> Tenso
 def fit_skipgram(
     model: SkipGram,
     walks: Tensor,
-    window_size: int = 5,
-    num_negatives: int = 5,
+    window_size: int = 10,
+    num_negatives: int = 1,
     epochs: int = 1,
-    lr: float = 0.01,
-    batch_size: int = 256,
+    lr: float = 0.005,
+    batch_size: int = 64,
     negative_power: float = 0.75,
     generator: Optional[torch.Generator] = None,
     desc: str = "skip-gram",
@@ -177,11 +177,11 @@ def train_skipgram(
     walks: Tensor,
     num_nodes: int,
     embedding_dim: int = 128,
-    window_size: int = 5,
-    num_negatives: int = 5,
+    window_size: int = 10,
+    num_negatives: int = 1,
     epochs: int = 1,
-    lr: float = 0.01,
-    batch_size: int = 256,
+    lr: float = 0.005,
+    batch_size: int = 64,
     negative_power: float = 0.75,
     seed: int = 0,
     generator: Optional[torch.Generator] = None,
@@ -202,21 +202,19 @@ def node2vec(
     num_nodes: int,
     p: float = 1.0,
     q: float = 1.0,
-    embedding_dim: int = 128,
-    walk_length: int = 20,
-    walks_per_node: int = 10,
-    window_size: int = 5,
-    num_negatives: int = 5,
-    epochs: int = 1,
-    lr: float = 0.01,
-    batch_size: int = 256,
-    negative_power: float = 0.75,
+    walk_length: int = 40,
+    walks_per_node: int = 5,
     seed: int = 0,
+    **train_kwargs,
 ) -> Tensor:
     r"""node2vec embeddings :cite:`grover2016node2vec`: biased (p, q) walks, then skip-gram.
 
     ``walks_per_node`` walks of ``walk_length`` steps start at every node; :math:`Z` is
-    trained on them by :func:`train_skipgram`. Everything is seeded by ``seed``.
+    trained on them by :func:`train_skipgram`, which receives ``train_kwargs``
+    (``embedding_dim=128``, ``window_size=10``, ``num_negatives=1``, ``epochs=1``,
+    ``lr=0.005``, ``batch_size=64``, ``negative_power=0.75`` by default). Everything is
+    seeded by ``seed``. The defaults are the settings of chapter 01, which reach a test
+    accuracy above 0.70 on Cora with a logistic regression on the public split.
 
     Returns:
         ``[num_nodes, embedding_dim]`` embedding matrix :math:`Z`.
@@ -224,12 +222,13 @@ def node2vec(
     check_edge_index(edge_index, num_nodes)
     if not isinstance(walks_per_node, int) or isinstance(walks_per_node, bool) or walks_per_node < 1:
         raise ValueError(f"walks_per_node must be a positive int, got {walks_per_node!r}")
+    if "generator" in train_kwargs:
+        raise ValueError("node2vec seeds its own generator: pass seed=... instead of generator")
     gen = torch.Generator().manual_seed(seed)
     rowptr, col = to_csr(edge_index, num_nodes)
     start = torch.arange(num_nodes).repeat(walks_per_node)
     walks = random_walks(rowptr, col, start, walk_length, p=p, q=q, generator=gen)
-    return train_skipgram(walks, num_nodes, embedding_dim, window_size, num_negatives, epochs, lr,
-                          batch_size, negative_power, generator=gen)
+    return train_skipgram(walks, num_nodes, generator=gen, **train_kwargs)
 
 
 def deepwalk(edge_index: Tensor, num_nodes: int, **kwargs) -> Tensor:

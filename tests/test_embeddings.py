@@ -140,3 +140,5 @@ def test_embeddings_input_validation():
         deepwalk(edge_index, 3)
     with pytest.raises(ValueError, match="p must be"):
         node2vec(edge_index, n, p=0.0)
+    with pytest.raises(ValueError, match="seed="):
+        node2vec(edge_index, n, generator=torch.Generator())
