@@ -190,7 +190,10 @@ def random_walks(
 
     The first step has no previous node and is uniform. Steps are drawn exactly by
     rejection sampling: a uniform proposal is accepted with probability
-    :math:`\alpha_{pq}(t, x) / \max(1/p, 1, 1/q)`.
+    :math:`\alpha_{pq}(t, x) / \max(1/p, 1, 1/q)`. A step then costs on average
+    :math:`\max(1/p, 1, 1/q) / \bar\alpha` proposals (:math:`\bar\alpha` the mean weight
+    of the neighbours): cheap for moderate settings, slow for extreme ones such as
+    ``p = 0.25, q = 4``, where most proposals are rejected.
 
     A walker at a node without out-neighbours stays put: the rest of its row repeats that
     node (so an isolated start node gives a constant walk).
