@@ -146,3 +146,123 @@ def draw_graph(
     if title:
         ax.set_title(title)
     return ax
+
+
+# --- Chapter 2: computation graphs -------------------------------------------------------
+
+__all__ += ["computation_tree", "draw_computation_graph"]
+
+
+def computation_tree(edge_index: Tensor, target: int, num_layers: int,
+                     num_nodes: Optional[int] = None) -> list:
+    r"""Unroll the neighbourhood of ``target`` into its computation tree of depth ``num_layers``.
+
+    Level 0 holds the target; level :math:`k+1` holds, for every tree node :math:`v` of
+    level :math:`k`, one child per neighbour :math:`u \in N(v)` (sources of edges ``u -> v``,
+    in increasing id, duplicates repeated). A graph node appears once per path that reaches
+    the target, which is exactly how many times a K-layer GNN uses its features.
+
+    Returns:
+        ``levels``: a list of ``num_layers + 1`` lists; ``levels[k][i] = (node, parent)``
+        with ``node`` the graph node id and ``parent`` the index of its parent in
+        ``levels[k - 1]`` (``-1`` for the root).
+    """
+    if num_nodes is None:
+        num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else int(target) + 1
+    check_edge_index(edge_index, num_nodes)
+    if not 0 <= int(target) < num_nodes:
+        raise ValueError(f"target {target} is not a node of the graph (ids 0..{num_nodes - 1})")
+    if not isinstance(num_layers, int) or num_layers < 0:
+        raise ValueError(f"num_layers must be a non-negative int, got {num_layers!r}")
+    src, dst = edge_index[0], edge_index[1]
+    order = torch.argsort(dst * num_nodes + src)  # group by target, sources ascending
+    src_sorted = src[order].tolist()
+    ptr = [0] + torch.bincount(dst, minlength=num_nodes).cumsum(0).tolist()
+    levels = [[(int(target), -1)]]
+    for _ in range(num_layers):
+        levels.append([(u, i) for i, (v, _) in enumerate(levels[-1]) for u in src_sorted[ptr[v]:ptr[v + 1]]])
+    return levels
+
+
+def draw_computation_graph(
+    edge_index: Tensor,
+    target: int,
+    num_layers: int = 2,
+    num_nodes: Optional[int] = None,
+    node_color: Union[Tensor, Sequence, None] = None,
+    *,
+    max_leaves: int = 60,
+    node_size: float = 220,
+    ax: Optional[plt.Axes] = None,
+    title: Optional[str] = None,
+) -> plt.Axes:
+    r"""Draw the computation graph of ``target``: its neighbourhood unrolled into a tree.
+
+    The target sits on the right (layer :math:`K`), its neighbours one column to the left
+    (layer :math:`K-1`), their neighbours further left, down to the input features
+    :math:`\mathbf{x}_u = \mathbf{h}_u^{(0)}` in the leftmost column. Arrows point the way
+    messages flow; every box is labelled with its graph node id, so a node reached by several
+    paths appears several times. See :func:`computation_tree` for the tree itself.
+
+    Args:
+        edge_index: ``[2, E]`` edges ``u -> v`` (use both directions for an undirected graph).
+        target: the node whose computation graph is drawn.
+        num_layers: :math:`K`, the depth of the tree.
+        num_nodes: ``N``; defaults to ``edge_index.max() + 1``.
+        node_color: one integer label per graph node (palette colours); ``None`` colours the
+            target orange and every other node blue.
+        max_leaves: refuse (``ValueError``) to draw trees with more leaves than this.
+        ax: draw into this ``Axes``; a new figure otherwise.
+
+    Returns:
+        The ``Axes`` drawn into.
+    """
+    levels = computation_tree(edge_index, target, num_layers, num_nodes)
+    children = [[[] for _ in lvl] for lvl in levels]
+    for k in range(1, len(levels)):
+        for j, (_, parent) in enumerate(levels[k]):
+            children[k - 1][parent].append(j)
+    leaves = sum(1 for k, lvl in enumerate(levels) for j in range(len(lvl)) if not children[k][j])
+    if leaves > max_leaves:
+        raise ValueError(f"the computation graph of node {target} with {num_layers} layers has {leaves} "
+                         f"leaves (> max_leaves={max_leaves}); pick a node of lower degree, fewer "
+                         f"layers, or raise max_leaves")
+    # y: leaves get consecutive slots in depth-first order, a parent sits at its children's mean
+    ys = [[0.0] * len(lvl) for lvl in levels]
+    slot = [0]
+
+    def place(k: int, j: int) -> float:
+        if not children[k][j]:
+            ys[k][j] = float(slot[0])
+            slot[0] += 1
+        else:
+            ys[k][j] = float(np.mean([place(k + 1, c) for c in children[k][j]]))
+        return ys[k][j]
+
+    place(0, 0)
+    depth = len(levels) - 1
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.4 * depth, 0.8 + 0.28 * max(leaves, 2)))
+    if node_color is not None:
+        values = node_color.tolist() if isinstance(node_color, Tensor) else list(node_color)
+        color = lambda v: PALETTE[int(values[v]) % len(PALETTE)]  # noqa: E731
+    else:
+        color = lambda v: PALETTE[1] if v == int(target) else PALETTE[0]  # noqa: E731
+    for k in range(1, len(levels)):
+        for j, (_, parent) in enumerate(levels[k]):
+            ax.annotate("", xy=(depth - k + 1, ys[k - 1][parent]), xytext=(depth - k, ys[k][j]),
+                        arrowprops=dict(arrowstyle="-|>", color="0.55", lw=0.7,
+                                        shrinkA=7, shrinkB=7), zorder=1)
+    for k, lvl in enumerate(levels):
+        xs = [depth - k] * len(lvl)
+        ax.scatter(xs, ys[k], s=node_size, c=[color(v) for v, _ in lvl], edgecolors="white", zorder=2)
+        for x, y, (v, _) in zip(xs, ys[k], lvl):
+            ax.text(x, y, str(v), ha="center", va="center", fontsize=7, color="white", zorder=3)
+    for k in range(depth + 1):  # column headers above the tree (the y axis points down)
+        ax.text(depth - k, -0.8, f"layer {depth - k}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlim(-0.5, depth + 0.5)
+    ax.set_ylim(max(slot[0] - 1, 0) + 0.6, -1.4)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
