@@ -55,10 +55,10 @@ def test_integrated_gradients_completeness(setup):
     model, x, ei = setup
     sg = E.computation_subgraphs(ei, [1, 7], 3, 9)
     t = torch.tensor([0, 1])
-    ig = E.integrated_gradients(model, x, sg, t, steps=300)
+    ig = E.integrated_gradients(model, x, sg, t, steps=100)
     lp = lambda w: E._target_logprob(model, x, sg, t, w)  # noqa: E731
     gap = lp(torch.ones(sg.edge_index.size(1))) - lp(torch.zeros(sg.edge_index.size(1)))
-    assert torch.allclose(E.scatter_sum(ig, sg.edge_batch, 2), gap, atol=1e-3)
+    assert torch.allclose(E.scatter_sum(ig, sg.edge_batch, 2), gap, atol=5e-3)
 
 
 def test_walk_decomposition_adds_up(setup):
@@ -102,11 +102,11 @@ def test_gnn_explainer_agrees_with_pyg(setup):
 
     GNNExplainer._initialize_homogeneous_masks = fixed_init
     try:
-        pyg_edge, pyg_feat = E.pyg_gnn_explainer(model, x, ei, node, target, epochs=60, lr=0.05)
+        pyg_edge, pyg_feat = E.pyg_gnn_explainer(model, x, ei, node, target, epochs=30, lr=0.05)
     finally:
         GNNExplainer._initialize_homogeneous_masks = orig
     sg = E.computation_subgraphs(ei, [node], 3, 9)
-    ours = E.gnn_explainer(model, x, sg, torch.tensor([target]), epochs=60, lr=0.05,
+    ours = E.gnn_explainer(model, x, sg, torch.tensor([target]), epochs=30, lr=0.05,
                            init_edge=init_edge[sg.edge_id], init_feat=init_feat, pyg_compat=True)
     # same start, same objective (PyG adds the regularisers from the second step on): same masks
     assert (ours.edge_mask - pyg_edge[sg.edge_id]).abs().max() < 1e-4
