@@ -177,23 +177,20 @@ def train_skipgram(
     walks: Tensor,
     num_nodes: int,
     embedding_dim: int = 128,
-    window_size: int = 10,
-    num_negatives: int = 1,
-    epochs: int = 1,
-    lr: float = 0.005,
-    batch_size: int = 64,
-    negative_power: float = 0.75,
     seed: int = 0,
     generator: Optional[torch.Generator] = None,
+    **fit_kwargs,
 ) -> Tensor:
     r"""Learn :math:`Z` from walks with a fresh :class:`SkipGram`; return ``[num_nodes, d]``.
 
     ``seed`` builds the generator for the initialisation, the shuffling and the negatives
-    unless an explicit ``generator`` is given. See :func:`fit_skipgram` for the arguments.
+    unless an explicit ``generator`` is given. ``fit_kwargs`` go to :func:`fit_skipgram`
+    (``window_size``, ``num_negatives``, ``epochs``, ``lr``, ``batch_size``,
+    ``negative_power``, ``desc``), whose defaults are the settings of chapter 01.
     """
     gen = generator if generator is not None else torch.Generator().manual_seed(seed)
     model = SkipGram(num_nodes, embedding_dim, generator=gen)
-    fit_skipgram(model, walks, window_size, num_negatives, epochs, lr, batch_size, negative_power, gen)
+    fit_skipgram(model, walks, generator=gen, **fit_kwargs)
     return model.embedding.weight.detach().clone()
 
 
