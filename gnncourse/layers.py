@@ -37,6 +37,7 @@ __all__ = [
     "mean_aggregate_loop",
     "mean_aggregate",
     "mean_adjacency",
+    "mean_adjacency_csr",
     "mean_aggregate_sparse",
     "max_aggregate",
     "MeanAggregation",
@@ -106,7 +107,7 @@ def _mean_aggregate(x: Tensor, edge_index: Tensor, n: int) -> Tensor:
     return out / deg.unsqueeze(1)
 
 
-def _mean_adjacency_csr(edge_index: Tensor, n: int, dtype: torch.dtype) -> Tensor:
+def mean_adjacency_csr(edge_index: Tensor, n: int, dtype: torch.dtype) -> Tensor:
     r""":math:`\tilde A` in CSR layout, built with one stable sort by target (no coalescing)."""
     src, dst = edge_index[0].long(), edge_index[1].long()
     deg = torch.bincount(dst, minlength=n)
@@ -250,7 +251,14 @@ class MeanAggregation(nn.Module):
             raise ValueError(f"x has {x.size(-1)} features per node but the layer expects "
                              f"in_channels={self.in_channels}")
         n = _checked_num_nodes(x, edge_index, None)
-        a = _mean_adjacency_csr(edge_index, n, x.dtype)  # Ã, rows = targets
+        return self.propagate(x, mean_adjacency_csr(edge_index, n, x.dtype))
+
+    def propagate(self, x: Tensor, a: Tensor) -> Tensor:
+        r""":math:`\tilde A H W^\top + H B^\top` for a prebuilt :math:`\tilde A` (no input checks).
+
+        A model that stacks layers validates its inputs and builds :math:`\tilde A` once per
+        forward pass (:func:`mean_adjacency_csr`), then calls this for every layer.
+        """
         if self.out_channels < self.in_channels:  # average the narrower rows: W x_u first
             neigh = torch.sparse.mm(a, x @ self.lin_neigh.weight.t())
             if self.lin_neigh.bias is not None:

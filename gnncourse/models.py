@@ -13,10 +13,13 @@ returns rows for every node of the subgraph; keep the rows of the seed nodes.
 """
 from __future__ import annotations
 
+from typing import Optional
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .layers import MeanAggregation
+from .layers import MeanAggregation, mean_adjacency_csr
 from .utils import check_edge_index, check_features
 
 __all__ = ["MeanAggregationGNN"]
@@ -71,10 +74,14 @@ class MeanAggregationGNN(nn.Module):
         r"""Return :math:`Z = H^{(K)}`, shape ``[N, out_channels]`` (no final activation)."""
         check_features(x)
         check_edge_index(edge_index, num_nodes=x.size(0))
+        if x.size(1) != self.in_channels:
+            raise ValueError(f"x has {x.size(1)} features per node but the model expects "
+                             f"in_channels={self.in_channels}")
+        a = mean_adjacency_csr(edge_index, x.size(0), x.dtype)  # Ã, built once for all layers
         h = x
         for k, layer in enumerate(self.layers):
             h = F.dropout(h, p=self.dropout, training=self.training)
-            h = layer(h, edge_index)
+            h = layer.propagate(h, a)
             if k < self.num_layers - 1:
                 h = h.relu()
         return h
@@ -85,10 +92,6 @@ class MeanAggregationGNN(nn.Module):
 
 
 # --- GNNExplainer benchmark models (chapter 05) ---
-from typing import Optional  # noqa: E402
-
-import torch  # noqa: E402
-
 __all__ += ["GNNExplainerPaperNet", "GATNodeClassifier"]
 
 
