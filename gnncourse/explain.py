@@ -121,12 +121,17 @@ class ComputationSubgraphs:
 
 
 def computation_subgraphs(edge_index: Tensor, node_idx: Union[Tensor, Sequence[int], int],
-                          num_hops: int, num_nodes: int) -> ComputationSubgraphs:
+                          num_hops: int, num_nodes: int, induced: bool = False) -> ComputationSubgraphs:
     r"""Cut out each node's ``num_hops``-layer computation subgraph and batch them.
 
     Node :math:`u` is :math:`k` hops upstream of :math:`v` if a directed path of :math:`k` edges
     leads from :math:`u` to :math:`v`. Edge :math:`u \to w` belongs to :math:`v`'s computation
     subgraph iff :math:`\text{hops}(w) \le L - 1`: its message reaches :math:`v` in :math:`L` layers.
+
+    With ``induced=True`` every edge between two nodes within ``num_hops`` hops is kept, as in
+    the GNNExplainer paper's code (it cuts the neighbourhood's adjacency matrix): the extra
+    edges, e.g. between two nodes exactly ``num_hops`` away, carry no message to :math:`v`,
+    so the prediction is the same, but an explanation has more edges to score.
 
     Vectorised over the ``B`` nodes with a ``[B, N]`` reachability matrix (no Python loop).
     """
@@ -150,7 +155,10 @@ def computation_subgraphs(edge_index: Tensor, node_idx: Union[Tensor, Sequence[i
         hops[new] = k
         reached = reached | step
     in_sub = hops <= num_hops  # [B, N]
-    active = hops[:, dst] <= num_hops - 1  # [B, E]: edge u -> w carries a message to v
+    if induced:  # every edge between two nodes within num_hops (the original code's subgraph)
+        active = in_sub[:, src] & in_sub[:, dst]
+    else:
+        active = hops[:, dst] <= num_hops - 1  # [B, E]: edge u -> w carries a message to v
     b_node, v_node = in_sub.nonzero(as_tuple=True)  # sorted by explanation, then node id
     lookup = torch.full((B, N), -1, dtype=torch.long)
     lookup[b_node, v_node] = torch.arange(b_node.numel())
@@ -183,6 +191,20 @@ def _target_logprob(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targe
     """``[B]`` log-probability of each explained node's target class on the masked union."""
     out = model(x[sg.nodes], sg.edge_index, edge_weight)
     return out[sg.center].log_softmax(-1).gather(1, target[:, None]).squeeze(1)
+
+
+def _target_logodds(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
+                    edge_weight: Tensor) -> Tensor:
+    """``[B]`` log-odds :math:`\log p(y) - \log(1 - p(y))` of each target class, computed from the
+    logits (:func:`_log_odds`) so that it stays finite and ordered when :math:`p` rounds to 1."""
+    out = model(x[sg.nodes], sg.edge_index, edge_weight)
+    return _log_odds(out[sg.center], target)
+
+
+def _log_odds(out: Tensor, target: Tensor) -> Tensor:
+    """:math:`z_y - \log\sum_{c \ne y} e^{z_c}` for logits ``out [B, C]``: the log-odds of ``y``."""
+    z_y = out.gather(1, target[:, None]).squeeze(1)
+    return z_y - out.scatter(1, target[:, None], float("-inf")).logsumexp(1)
 
 
 def saliency(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor) -> Tensor:
@@ -256,6 +278,7 @@ def gnn_explainer(
     hard: bool = False,
     samples: int = 0,
     necessity: float = 0.0,
+    objective: str = "log_prob",
     pyg_compat: bool = False,
     generator: Optional[torch.Generator] = None,
 ) -> GNNExplainerResult:
@@ -289,7 +312,8 @@ def gnn_explainer(
         x: ``[N, F]`` features of the whole graph; sg: the batched computation subgraphs.
         target: ``[B]`` class to explain per node (the model's prediction or the true label).
         epochs, lr: Adam steps and learning rate.
-        edge_size, edge_ent, feat_size, feat_ent, laplacian: the coefficients above.
+        edge_size, edge_ent, feat_size, feat_ent, laplacian: the coefficients above; ``edge_ent``
+            may also be a ``[B]`` tensor, one coefficient per explanation.
         feature_mask: learn :math:`F` too (one mask per explained node, shared by its nodes).
         symmetric: tie :math:`M_{u\to w}` and :math:`M_{w \to u}` (their mean is used).
         init_mean, init_std: initial logits :math:`\Omega \sim \mathcal{N}(\text{mean},
@@ -299,6 +323,9 @@ def gnn_explainer(
         samples: if > 0, the prediction loss is the expectation over ``samples`` binary masks
             :math:`z \sim \text{Bernoulli}(M)` (score-function gradient) instead of the relaxation.
         necessity: weight of a counterfactual term :math:`-\log(1 - p(y \mid G \odot (1-M)))`.
+        objective: the prediction term: ``"log_prob"`` is :math:`-\log p(y)` (the paper's);
+            ``"log_odds"`` is :math:`-(\log p(y) - \log(1 - p(y)))`, which keeps its gradient
+            when the prediction is saturated (:math:`p \approx 1`).
         pyg_compat: leave the regularisers out of the first step, as PyG does (it finds the
             computation subgraph from that step's gradients); then both give the same masks.
         generator: random stream of the initialisation.
@@ -307,6 +334,8 @@ def gnn_explainer(
         :class:`GNNExplainerResult` with ``edge_mask [Eb]`` and ``feat_mask [B, F]``.
     """
     target = _check(model, x, sg, target)
+    if objective not in ("log_prob", "log_odds"):
+        raise ValueError(f"objective must be 'log_prob' or 'log_odds', got {objective!r}")
     B, Eb, Fdim = sg.num_explanations, sg.edge_index.size(1), x.size(1)
     counts = sg.edge_counts().clamp(min=1).float()
     if init_edge is None:
@@ -352,7 +381,7 @@ def gnn_explainer(
             w = z + m - m.detach()
         if loss_b is None:
             out = model(h, sg.edge_index, w)[sg.center]
-            loss_b = F.cross_entropy(out, target, reduction="none")  # [B]
+            loss_b = _prediction_loss(out, target, objective)  # [B]
         if necessity:  # counterfactual term: without the explanation the prediction should fail
             lp = F.log_softmax(model(h, sg.edge_index, 1 - m)[sg.center], -1).gather(1, target[:, None]).squeeze(1)
             loss_b = loss_b - necessity * torch.log1p(-lp.exp().clamp(max=1 - 1e-6))
@@ -378,6 +407,12 @@ def gnn_explainer(
         if symmetric:
             m = torch.where(has_rev, (m + m[sg.rev.clamp(min=0)]) / 2, m)
     return GNNExplainerResult(m.detach(), None if phi is None else phi.detach().sigmoid(), losses)
+
+
+def _prediction_loss(out: Tensor, target: Tensor, objective: str) -> Tensor:
+    if objective == "log_prob":
+        return F.cross_entropy(out, target, reduction="none")
+    return -_log_odds(out, target)  # does not saturate
 
 
 def _sampled_prediction_loss(model, h, sg, target, omega, m, samples, symmetric, generator,
@@ -438,7 +473,7 @@ def pyg_gnn_explainer(model: nn.Module, x: Tensor, edge_index: Tensor, node_idx:
 
 def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
                      num_samples: int = 200, keep_prob: float = 0.5, ridge: float = 1e-2,
-                     generator: Optional[torch.Generator] = None) -> Tensor:
+                     response: str = "prob", generator: Optional[torch.Generator] = None) -> Tensor:
     r"""A LIME-style surrogate: sample sub-graphs of the computation subgraph, fit a linear
     model of the prediction on which edges were kept, read the coefficients.
 
@@ -458,10 +493,15 @@ def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targ
     pair = torch.where(sg.rev >= 0, torch.minimum(torch.arange(Eb), sg.rev.clamp(min=0)), torch.arange(Eb))
     z = (torch.rand(num_samples, Eb, generator=generator) < keep_prob).float()
     z = z[:, pair]  # both directions share the draw
+    if response not in ("prob", "log_odds"):
+        raise ValueError(f"response must be 'prob' or 'log_odds', got {response!r}")
     ys = torch.empty(num_samples, B)
     with torch.no_grad():
         for s in range(num_samples):
-            ys[s] = _target_logprob(model, x, sg, target, z[s]).exp()
+            if response == "prob":
+                ys[s] = _target_logprob(model, x, sg, target, z[s]).exp()
+            else:
+                ys[s] = _target_logodds(model, x, sg, target, z[s])
     scores = torch.zeros(Eb)
     for b in range(B):  # one small ridge regression per explained node
         idx = (sg.edge_batch == b).nonzero().flatten()
@@ -596,8 +636,7 @@ def _occlusion_union(model, x, sg, target, undirected):
     local = torch.arange(Eb) - start[sg.edge_batch]  # position of each edge in its explanation
 
     def logodds(w):
-        lp = _target_logprob(model, x, sg, target, w)
-        return lp - torch.log1p(-lp.exp().clamp(max=1 - 1e-7))
+        return _target_logodds(model, x, sg, target, w)
 
     scores = torch.zeros(Eb)
     with torch.no_grad():

@@ -144,7 +144,8 @@ def test_occlusion_by_hand(setup):
     assert torch.allclose(s[k], (lo(torch.ones_like(w)) - lo(w))[0], atol=1e-4)
 
 
-def test_surrogate_finds_the_only_edge_that_matters():
+@pytest.mark.parametrize("response", ["prob", "log_odds"])
+def test_surrogate_finds_the_only_edge_that_matters(response):
     # 1 layer: node 0 hears 1 (large feature) and 2 (zero feature); only 1 -> 0 can matter
     torch.manual_seed(0)
     model = GNNExplainerPaperNet(2, 2, hidden_channels=4, num_layers=1).eval()
@@ -152,7 +153,8 @@ def test_surrogate_finds_the_only_edge_that_matters():
     ei = torch.tensor([[1, 2], [0, 0]])
     sg = E.computation_subgraphs(ei, [0], 1, 3)
     t = model(x, ei)[[0]].argmax(-1)
-    s = E.linear_surrogate(model, x, sg, t, num_samples=200, generator=torch.Generator().manual_seed(0))
+    s = E.linear_surrogate(model, x, sg, t, num_samples=200, response=response,
+                           generator=torch.Generator().manual_seed(0))
     # the prediction is an exact function of z_{1->0}: only the ridge shrinkage leaks onto 2 -> 0
     assert s[0].abs() > 1e-3 and s[1].abs() < 0.01 * s[0].abs()
 
@@ -188,3 +190,73 @@ def test_occlusion_in_chunks_equals_one_node_at_a_time(setup):
     for b, v in enumerate(nodes):
         one = E.occlusion(model, x, E.computation_subgraphs(ei, [v], 3, 9), t[[b]])
         assert torch.allclose(sg.select(both, b), one, atol=1e-5)
+
+
+def test_induced_subgraph_adds_edges_that_carry_no_message(setup):
+    model, x, ei = setup
+    # node 0 on the 6-cycle: 3 hops reach 1..5 (3 is 3 hops away both ways) and 6 (via 5)
+    sg = E.computation_subgraphs(ei, [0], 3, 9)
+    ind = E.computation_subgraphs(ei, [0], 3, 9, induced=True)
+    edges = lambda s: {tuple(ei[:, e].tolist()) for e in s.edge_id.tolist()}  # noqa: E731
+    # hops from 0: 1, 5 -> 1; 2, 4, 6 -> 2; 3, 7 -> 3 (8 is outside). Messages into the 3-hop
+    # nodes 3 and 7 would reach 0 only after a 4th layer: only the induced subgraph has them
+    assert edges(ind) - edges(sg) == {(2, 3), (4, 3), (6, 7)}
+    assert edges(sg) <= edges(ind)
+    # every undirected edge of the ball is present in both directions
+    assert all((v, u) in edges(ind) for u, v in edges(ind))
+    assert torch.all(ind.rev >= 0)
+    # and the prediction is unchanged
+    assert torch.allclose(model(x[ind.nodes], ind.edge_index)[ind.center], model(x, ei)[[0]], atol=1e-5)
+
+
+def test_log_odds_objective_and_bad_objective(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 8], 3, 9)
+    t = torch.tensor([1, 2])
+    out = model(x[sg.nodes], sg.edge_index)[sg.center]
+    lp = out.log_softmax(-1).gather(1, t[:, None]).squeeze(1)
+    expect = -(lp - torch.log1p(-lp.exp()))
+    assert torch.allclose(E._prediction_loss(out, t, "log_odds"), expect, atol=1e-5)
+    assert torch.allclose(E._prediction_loss(out, t, "log_prob"), -lp, atol=1e-6)
+    with pytest.raises(ValueError, match="objective"):
+        E.gnn_explainer(model, x, sg, t, objective="logodds")
+
+
+def test_binary_masks_are_reproducible_and_in_range(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 8], 3, 9)
+    t = model(x, ei).argmax(-1)[[0, 8]]
+    kw = dict(epochs=30, lr=0.1, init_mean=2.0, init_std=0.1, edge_ent=0.0, symmetric=True,
+              feature_mask=False, hard=True)
+    a = E.gnn_explainer(model, x, sg, t, generator=torch.Generator().manual_seed(1), **kw).edge_mask
+    b = E.gnn_explainer(model, x, sg, t, generator=torch.Generator().manual_seed(1), **kw).edge_mask
+    assert torch.equal(a, b) and a.min() >= 0 and a.max() <= 1
+    has = sg.rev >= 0
+    assert torch.allclose(a[has], a[sg.rev[has]])  # symmetric
+
+
+
+def test_surrogate_rejects_an_unknown_response(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0], 3, 9)
+    with pytest.raises(ValueError, match="response"):
+        E.linear_surrogate(model, x, sg, torch.tensor([0]), response="logit")
+
+
+
+def test_occlusion_ranks_edges_even_when_the_prediction_saturates():
+    import copy
+    x, ei = _graph()
+    torch.manual_seed(3)
+    small = GNNExplainerPaperNet(4, 2).eval()  # 2 classes: log-odds = z_y - z_other, linear in lin
+    big = copy.deepcopy(small)
+    with torch.no_grad():
+        big.lin.weight.mul_(1e3)
+        big.lin.bias.mul_(1e3)
+    sg = E.computation_subgraphs(ei, [0, 4], 3, 9)
+    t = small(x, ei).argmax(-1)[[0, 4]]
+    assert float(big(x, ei)[[0, 4]].softmax(-1).max()) == 1.0  # p rounds to 1 in float32
+    s_big, s_small = E.occlusion(big, x, sg, t), E.occlusion(small, x, sg, t)
+    assert torch.isfinite(s_big).all() and s_small.abs().max() > 1e-3
+    # computed from probabilities, every score would be 0 or +-inf; from the logits they scale
+    assert torch.allclose(s_big, 1e3 * s_small, rtol=1e-3, atol=1e-2)
