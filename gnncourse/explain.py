@@ -279,6 +279,7 @@ def gnn_explainer(
     samples: int = 0,
     necessity: float = 0.0,
     objective: str = "log_prob",
+    restarts: int = 1,
     pyg_compat: bool = False,
     generator: Optional[torch.Generator] = None,
 ) -> GNNExplainerResult:
@@ -326,6 +327,9 @@ def gnn_explainer(
         objective: the prediction term: ``"log_prob"`` is :math:`-\log p(y)` (the paper's);
             ``"log_odds"`` is :math:`-(\log p(y) - \log(1 - p(y)))`, which keeps its gradient
             when the prediction is saturated (:math:`p \approx 1`).
+        restarts: optimise the masks this many times from different random starts (drawn
+            one after the other from ``generator``) and return their mean: for binary masks
+            (``hard=True``) the mean is an estimate of how often an edge is kept.
         pyg_compat: leave the regularisers out of the first step, as PyG does (it finds the
             computation subgraph from that step's gradients); then both give the same masks.
         generator: random stream of the initialisation.
@@ -336,6 +340,19 @@ def gnn_explainer(
     target = _check(model, x, sg, target)
     if objective not in ("log_prob", "log_odds"):
         raise ValueError(f"objective must be 'log_prob' or 'log_odds', got {objective!r}")
+    if restarts < 1:
+        raise ValueError(f"restarts must be >= 1, got {restarts}")
+    if restarts > 1:
+        if init_edge is not None or init_feat is not None:
+            raise ValueError("restarts > 1 needs random starts: leave init_edge and init_feat unset")
+        kw = dict(epochs=epochs, lr=lr, edge_size=edge_size, edge_ent=edge_ent, feat_size=feat_size,
+                  feat_ent=feat_ent, laplacian=laplacian, feature_mask=feature_mask, symmetric=symmetric,
+                  init_mean=init_mean, init_std=init_std, hard=hard, samples=samples, necessity=necessity,
+                  objective=objective, pyg_compat=pyg_compat, generator=generator)
+        runs = [gnn_explainer(model, x, sg, target, **kw) for _ in range(restarts)]
+        feat = None if runs[0].feat_mask is None else torch.stack([r.feat_mask for r in runs]).mean(0)
+        return GNNExplainerResult(torch.stack([r.edge_mask for r in runs]).mean(0), feat,
+                                  [sum(v) / restarts for v in zip(*(r.losses for r in runs))])
     B, Eb, Fdim = sg.num_explanations, sg.edge_index.size(1), x.size(1)
     counts = sg.edge_counts().clamp(min=1).float()
     if init_edge is None:

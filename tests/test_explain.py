@@ -260,3 +260,19 @@ def test_occlusion_ranks_edges_even_when_the_prediction_saturates():
     assert torch.isfinite(s_big).all() and s_small.abs().max() > 1e-3
     # computed from probabilities, every score would be 0 or +-inf; from the logits they scale
     assert torch.allclose(s_big, 1e3 * s_small, rtol=1e-3, atol=1e-2)
+
+
+def test_restarts_average_runs_drawn_one_after_the_other(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 8], 3, 9)
+    t = model(x, ei).argmax(-1)[[0, 8]]
+    kw = dict(epochs=20, lr=0.1, init_mean=2.0, init_std=0.5, edge_ent=0.0, feature_mask=False, hard=True)
+    g = torch.Generator().manual_seed(4)
+    runs = [E.gnn_explainer(model, x, sg, t, generator=g, **kw).edge_mask for _ in range(3)]
+    avg = E.gnn_explainer(model, x, sg, t, generator=torch.Generator().manual_seed(4), restarts=3, **kw)
+    assert torch.allclose(avg.edge_mask, torch.stack(runs).mean(0))
+    assert not torch.allclose(runs[0], runs[1])  # the starts differ
+    with pytest.raises(ValueError, match="restarts"):
+        E.gnn_explainer(model, x, sg, t, restarts=0)
+    with pytest.raises(ValueError, match="random starts"):
+        E.gnn_explainer(model, x, sg, t, restarts=2, init_edge=torch.zeros(sg.edge_index.size(1)))
