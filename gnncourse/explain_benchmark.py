@@ -159,8 +159,8 @@ GNNEXPLAINER_FULLSTART = dict(epochs=200, lr=0.1, init_mean=2.0, init_std=0.1, e
                               edge_size=0.05, symmetric=True)
 
 #: our fix for sum-aggregation models: the model only ever sees binary graphs. Each step samples
-#: a subgraph z ~ Bernoulli(M) (an edge and its reverse together) and back-propagates through it
-#: with the straight-through estimator; the masks start at the full graph; no entropy term (the
+#: a subgraph z ~ Bernoulli(M) (an edge is kept both ways if either direction's draw keeps it)
+#: and back-propagates through it with the straight-through estimator; the masks start at the full graph; no entropy term (the
 #: sampling already drives M to 0 or 1); no feature mask (scaling constant features is, again,
 #: an input the model never saw); the original code's Laplacian term; and the mean of 5 restarts,
 #: since single runs disagree.
