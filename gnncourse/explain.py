@@ -278,7 +278,6 @@ def gnn_explainer(
     hard: bool = False,
     samples: int = 0,
     necessity: float = 0.0,
-    objective: str = "log_prob",
     restarts: int = 1,
     pyg_compat: bool = False,
     generator: Optional[torch.Generator] = None,
@@ -324,9 +323,6 @@ def gnn_explainer(
         samples: if > 0, the prediction loss is the expectation over ``samples`` binary masks
             :math:`z \sim \text{Bernoulli}(M)` (score-function gradient) instead of the relaxation.
         necessity: weight of a counterfactual term :math:`-\log(1 - p(y \mid G \odot (1-M)))`.
-        objective: the prediction term: ``"log_prob"`` is :math:`-\log p(y)` (the paper's);
-            ``"log_odds"`` is :math:`-(\log p(y) - \log(1 - p(y)))`, which keeps its gradient
-            when the prediction is saturated (:math:`p \approx 1`).
         restarts: optimise the masks this many times from different random starts (drawn
             one after the other from ``generator``) and return their mean: for binary masks
             (``hard=True``) the mean is an estimate of how often an edge is kept.
@@ -337,19 +333,14 @@ def gnn_explainer(
     Returns:
         :class:`GNNExplainerResult` with ``edge_mask [Eb]`` and ``feat_mask [B, F]``.
     """
+    options = {k: v for k, v in locals().items() if k not in ("model", "x", "sg", "target")}  # for restarts
     target = _check(model, x, sg, target)
-    if objective not in ("log_prob", "log_odds"):
-        raise ValueError(f"objective must be 'log_prob' or 'log_odds', got {objective!r}")
     if restarts < 1:
         raise ValueError(f"restarts must be >= 1, got {restarts}")
     if restarts > 1:
         if init_edge is not None or init_feat is not None:
             raise ValueError("restarts > 1 needs random starts: leave init_edge and init_feat unset")
-        kw = dict(epochs=epochs, lr=lr, edge_size=edge_size, edge_ent=edge_ent, feat_size=feat_size,
-                  feat_ent=feat_ent, laplacian=laplacian, feature_mask=feature_mask, symmetric=symmetric,
-                  init_mean=init_mean, init_std=init_std, hard=hard, samples=samples, necessity=necessity,
-                  objective=objective, pyg_compat=pyg_compat, generator=generator)
-        runs = [gnn_explainer(model, x, sg, target, **kw) for _ in range(restarts)]
+        runs = [gnn_explainer(model, x, sg, target, **{**options, "restarts": 1}) for _ in range(restarts)]
         feat = None if runs[0].feat_mask is None else torch.stack([r.feat_mask for r in runs]).mean(0)
         return GNNExplainerResult(torch.stack([r.edge_mask for r in runs]).mean(0), feat,
                                   [sum(v) / restarts for v in zip(*(r.losses for r in runs))])
@@ -398,7 +389,7 @@ def gnn_explainer(
             w = z + m - m.detach()
         if loss_b is None:
             out = model(h, sg.edge_index, w)[sg.center]
-            loss_b = _prediction_loss(out, target, objective)  # [B]
+            loss_b = F.cross_entropy(out, target, reduction="none")  # [B]
         if necessity:  # counterfactual term: without the explanation the prediction should fail
             lp = F.log_softmax(model(h, sg.edge_index, 1 - m)[sg.center], -1).gather(1, target[:, None]).squeeze(1)
             loss_b = loss_b - necessity * torch.log1p(-lp.exp().clamp(max=1 - 1e-6))
@@ -424,12 +415,6 @@ def gnn_explainer(
         if symmetric:
             m = torch.where(has_rev, (m + m[sg.rev.clamp(min=0)]) / 2, m)
     return GNNExplainerResult(m.detach(), None if phi is None else phi.detach().sigmoid(), losses)
-
-
-def _prediction_loss(out: Tensor, target: Tensor, objective: str) -> Tensor:
-    if objective == "log_prob":
-        return F.cross_entropy(out, target, reduction="none")
-    return -_log_odds(out, target)  # does not saturate
 
 
 def _sampled_prediction_loss(model, h, sg, target, omega, m, samples, symmetric, generator,

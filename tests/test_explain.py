@@ -209,18 +209,13 @@ def test_induced_subgraph_adds_edges_that_carry_no_message(setup):
     assert torch.allclose(model(x[ind.nodes], ind.edge_index)[ind.center], model(x, ei)[[0]], atol=1e-5)
 
 
-def test_log_odds_objective_and_bad_objective(setup):
-    model, x, ei = setup
-    sg = E.computation_subgraphs(ei, [0, 8], 3, 9)
-    t = torch.tensor([1, 2])
-    out = model(x[sg.nodes], sg.edge_index)[sg.center]
-    lp = out.log_softmax(-1).gather(1, t[:, None]).squeeze(1)
-    expect = -(lp - torch.log1p(-lp.exp()))
-    assert torch.allclose(E._prediction_loss(out, t, "log_odds"), expect, atol=1e-5)
-    assert torch.allclose(E._prediction_loss(out, t, "log_prob"), -lp, atol=1e-6)
-    with pytest.raises(ValueError, match="objective"):
-        E.gnn_explainer(model, x, sg, t, objective="logodds")
 
+def test_log_odds_come_from_the_logits(setup):
+    model, x, ei = setup
+    out = model(x, ei)[[0, 8]]
+    t = torch.tensor([1, 2])
+    lp = out.log_softmax(-1).gather(1, t[:, None]).squeeze(1)
+    assert torch.allclose(E._log_odds(out, t), lp - torch.log1p(-lp.exp()), atol=1e-5)
 
 def test_binary_masks_are_reproducible_and_in_range(setup):
     model, x, ei = setup
