@@ -19,6 +19,7 @@ title. A full-page screenshot of each page lands in ``_build/screenshots/`` for 
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import os
 import re
@@ -94,9 +95,14 @@ def browser():
 
 
 def _pages() -> list[str]:
-    """Every HTML page of the book, relative to its root (theme assets excluded)."""
-    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                  if not any(part.startswith("_") for part in p.relative_to(HTML).parts))
+    """Every HTML page of the current build, relative to its root: the documents Sphinx
+    indexed for search, its own pages (root redirect, index, search). Pages left in
+    ``_build`` by an earlier build whose sources are gone or now excluded are not the book,
+    so they are not visited."""
+    index = (HTML / "searchindex.js").read_text()
+    docnames = json.loads(index[index.index("(") + 1:index.rindex(")")])["docnames"]
+    pages = {f"{d}.html" for d in docnames} | {"index.html", "genindex.html", "search.html"}
+    return sorted(p for p in pages if (HTML / p).is_file())
 
 
 @dataclass
