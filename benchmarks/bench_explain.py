@@ -13,8 +13,7 @@ import time
 import torch
 
 from gnncourse import explain as E
-from gnncourse.explain_benchmark import TRAIN_CONFIG, motif_nodes, train_node_model
-from gnncourse.models import GNNExplainerPaperNet
+from gnncourse.explain_benchmark import motif_nodes, paper_model
 from gnncourse.synthetic import SYNTHETIC_DATASETS
 
 
@@ -25,10 +24,8 @@ def main():
     parser.add_argument("--dataset", default="BA-Shapes")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
     data = SYNTHETIC_DATASETS[args.dataset](seed=0)
-    model = GNNExplainerPaperNet(data.num_features, int(data.y.max()) + 1)
-    acc = train_node_model(model, data, **TRAIN_CONFIG[args.dataset])
+    model, acc = paper_model(args.dataset, data, seed=0)
     for p in model.parameters():
         p.requires_grad_(False)
     with torch.no_grad():

@@ -195,14 +195,14 @@ def _target_logprob(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targe
 
 def _target_logodds(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
                     edge_weight: Tensor) -> Tensor:
-    """``[B]`` log-odds :math:`\log p(y) - \log(1 - p(y))` of each target class, computed from the
+    r"""``[B]`` log-odds :math:`\log p(y) - \log(1 - p(y))` of each target class, computed from the
     logits (:func:`_log_odds`) so that it stays finite and ordered when :math:`p` rounds to 1."""
     out = model(x[sg.nodes], sg.edge_index, edge_weight)
     return _log_odds(out[sg.center], target)
 
 
 def _log_odds(out: Tensor, target: Tensor) -> Tensor:
-    """:math:`z_y - \log\sum_{c \ne y} e^{z_c}` for logits ``out [B, C]``: the log-odds of ``y``."""
+    r""":math:`z_y - \log\sum_{c \ne y} e^{z_c}` for logits ``out [B, C]``: the log-odds of ``y``."""
     z_y = out.gather(1, target[:, None]).squeeze(1)
     return z_y - out.scatter(1, target[:, None], float("-inf")).logsumexp(1)
 

@@ -43,8 +43,10 @@ __all__ = [
     "PAPER_AUC",
     "TRAIN_CONFIG",
     "train_node_model",
+    "paper_model",
     "motif_nodes",
     "motif_anchors",
+    "paper_nodes",
     "PROTOCOLS",
     "ground_truth",
     "METHODS",
@@ -62,26 +64,34 @@ PAPER_AUC = {
 
 #: Training recipe per dataset (Adam, full batch, gradient clipping 2.0; the paper's model is
 #: fixed). BA-Shapes and Tree-Cycles use the paper code's recipe (lr 0.001, weight decay 0.005,
-#: 1000 epochs); on BA-Community and Tree-Grid it stays below 0.9 test accuracy, so they use
-#: the recipes that came closest to 0.95 here.
+#: 1000 epochs). On BA-Community the model memorises the 8 pure-noise feature dimensions
+#: (train 1.00, test 0.89); an L1 penalty on the first layer's weights (``input_l1``) and dropout
+#: 0.1 bring it to 0.94. Tree-Grid keeps the recipe that came closest to 0.95 here.
 TRAIN_CONFIG = {
     "BA-Shapes": dict(epochs=1000, lr=0.001, weight_decay=5e-3),
-    "BA-Community": dict(epochs=1000, lr=0.01, weight_decay=2e-2),
+    "BA-Community": dict(epochs=1500, lr=0.005, weight_decay=5e-3, input_l1=1e-2, dropout=0.1),
     "Tree-Cycles": dict(epochs=1000, lr=0.001, weight_decay=5e-3),
     "Tree-Grid": dict(epochs=1500, lr=0.01, weight_decay=0.0),
 }
 
 
 def train_node_model(model: nn.Module, data, epochs: int = 1000, lr: float = 0.01,
-                     weight_decay: float = 0.0, clip: float = 2.0) -> Dict[str, float]:
+                     weight_decay: float = 0.0, clip: float = 2.0, input_l1: float = 0.0) -> Dict[str, float]:
     """Full-batch training with Adam and gradient clipping (as the paper's code); returns the
-    train and test accuracy. The model ends in ``eval`` mode."""
+    train and test accuracy. The model ends in ``eval`` mode.
+
+    ``input_l1`` adds :math:`\\lambda \\sum |W|` over the first layer's weight matrices to the
+    loss, so that input features that carry no signal get zero weight."""
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    first = [w for n, w in model.convs[0].named_parameters() if n.endswith("weight")] if input_l1 else []
     model.train()
     for _ in range(epochs):
         opt.zero_grad()
         out = model(data.x, data.edge_index)
-        F.cross_entropy(out[data.train_mask], data.y[data.train_mask]).backward()
+        loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
+        if first:
+            loss = loss + input_l1 * sum(w.abs().sum() for w in first)
+        loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
     model.eval()
@@ -89,6 +99,17 @@ def train_node_model(model: nn.Module, data, epochs: int = 1000, lr: float = 0.0
         pred = model(data.x, data.edge_index).argmax(-1)
     acc = lambda m: float((pred[m] == data.y[m]).float().mean())  # noqa: E731
     return {"train_acc": acc(data.train_mask), "test_acc": acc(data.test_mask)}
+
+
+def paper_model(name: str, data, seed: int) -> Tuple[nn.Module, Dict[str, float]]:
+    """The paper's model for dataset ``name``, initialised with ``seed`` and trained with
+    :data:`TRAIN_CONFIG` (whose ``dropout`` goes to the model); returns it with its accuracies."""
+    from .models import GNNExplainerPaperNet
+
+    cfg = dict(TRAIN_CONFIG[name])
+    torch.manual_seed(seed)
+    model = GNNExplainerPaperNet(data.num_features, int(data.y.max()) + 1, dropout=cfg.pop("dropout", 0.0))
+    return model, train_node_model(model, data, **cfg)
 
 
 def motif_nodes(data) -> Tensor:
@@ -106,10 +127,18 @@ def motif_anchors(data) -> Tensor:
     return first
 
 
-#: protocol -> (nodes to explain, induced neighbourhood?, score each undirected edge once?)
+def paper_nodes(data, name: str) -> Tensor:
+    """The nodes the paper's code explains: the anchor of every motif, except on Tree-Grid,
+    where the code that scores Tree-Grid explains each grid's second node (``range(512, 1232,
+    9)``; its ground truth is the whole grid)."""
+    return motif_anchors(data) + (1 if name == "Tree-Grid" else 0)
+
+
+#: protocol -> (nodes to explain given (data, dataset name), induced neighbourhood?, score each
+#: undirected edge once?)
 PROTOCOLS = {
-    "paper": (motif_anchors, True, True),
-    "all": (motif_nodes, False, False),
+    "paper": (paper_nodes, True, True),
+    "all": (lambda data, name: motif_nodes(data), False, False),
 }
 
 
@@ -203,19 +232,16 @@ def run_dataset(name: str, seed: int, quick: bool = False, methods: Optional[Seq
     seed_everything(seed)
     data = SYNTHETIC_DATASETS[name](seed=seed)
     n_cls = int(data.y.max()) + 1
-    from .models import GATNodeClassifier, GNNExplainerPaperNet
+    from .models import GATNodeClassifier
 
-    cfg = dict(TRAIN_CONFIG[name])
-    torch.manual_seed(seed)
-    model = GNNExplainerPaperNet(data.num_features, n_cls)
-    acc = train_node_model(model, data, **cfg)
+    model, acc = paper_model(name, data, seed)
     torch.manual_seed(seed)
     gat = GATNodeClassifier(data.num_features, n_cls)
     gat_acc = train_node_model(gat, data, epochs=300, lr=0.01)
     for p in list(model.parameters()) + list(gat.parameters()):
         p.requires_grad_(False)
     pick, induced, undirected = PROTOCOLS[protocol]
-    nodes = pick(data)
+    nodes = pick(data, name)
     if max_nodes is not None and nodes.numel() > max_nodes:  # an evenly spread subset
         nodes = nodes[torch.linspace(0, nodes.numel() - 1, max_nodes).long()]
     sg = E.computation_subgraphs(data.edge_index, nodes, len(model.convs), data.num_nodes, induced=induced)

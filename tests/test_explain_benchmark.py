@@ -3,9 +3,11 @@ import pytest
 import torch
 
 from gnncourse import explain as E
-from gnncourse.explain_benchmark import (METHODS, PROTOCOLS, ground_truth, motif_anchors, motif_nodes,
-                                         run_dataset, summarize, undirected_scores)
-from gnncourse.synthetic import ba_shapes, tree_cycles
+from gnncourse.explain_benchmark import (METHODS, PROTOCOLS, TRAIN_CONFIG, ground_truth, motif_anchors,
+                                         motif_nodes, paper_model, paper_nodes, run_dataset, summarize,
+                                         train_node_model, undirected_scores)
+from gnncourse.models import GNNExplainerPaperNet
+from gnncourse.synthetic import ba_community, ba_shapes, tree_cycles, tree_grid
 
 
 def test_anchors_are_the_motif_nodes_attached_to_the_base():
@@ -21,6 +23,38 @@ def test_anchors_are_the_motif_nodes_attached_to_the_base():
         nb = dst[src == a]
         assert int((d.motif_id[nb] == -1).sum()) >= 1
     assert set(anchors.tolist()) <= set(motif_nodes(d).tolist())
+
+
+def test_paper_nodes_on_tree_grid_are_each_grids_second_node_and_see_the_whole_grid():
+    d = tree_grid(seed=0)
+    nodes = paper_nodes(d, "Tree-Grid")
+    # the code that scores Tree-Grid explains range(512, 1232, 9)
+    assert nodes.tolist() == list(range(512, 1232, 9))
+    assert torch.equal(d.motif_id[nodes], torch.arange(80))
+    assert torch.equal(paper_nodes(d, "Tree-Cycles"), motif_anchors(d))  # elsewhere: the anchors
+    # the ground truth is the grid: all 12 of its edges lie within 3 hops of the second node
+    sg = E.computation_subgraphs(d.edge_index, nodes[:4], 3, d.num_nodes, induced=True)
+    pos, _ = undirected_scores(torch.zeros(sg.edge_index.size(1)), sg)
+    gt = ground_truth(d, sg)
+    assert torch.equal(torch.bincount(sg.edge_batch[pos][gt[pos]], minlength=4), torch.full((4,), 12))
+
+
+def test_input_l1_shrinks_the_first_layer_only_when_asked():
+    d = ba_community(seed=0)
+    norms = []
+    for lam in (0.0, 0.05):
+        torch.manual_seed(0)
+        m = GNNExplainerPaperNet(d.num_features, 8)
+        train_node_model(m, d, epochs=30, lr=0.01, input_l1=lam)
+        norms.append(sum(float(w.detach().abs().sum()) for n, w in m.convs[0].named_parameters() if n.endswith("weight")))
+    assert norms[1] < 0.7 * norms[0]
+
+
+def test_paper_model_takes_dropout_from_the_recipe(monkeypatch):
+    monkeypatch.setitem(TRAIN_CONFIG, "BA-Community", dict(epochs=2, lr=0.01, input_l1=1e-2, dropout=0.1))
+    d = ba_community(seed=0)
+    model, acc = paper_model("BA-Community", d, seed=0)
+    assert model.dropout == 0.1 and not model.training and set(acc) == {"train_acc", "test_acc"}
 
 
 def test_paper_protocol_scores_each_undirected_edge_once_with_both_directions():
