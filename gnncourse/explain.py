@@ -276,8 +276,6 @@ def gnn_explainer(
     init_edge: Optional[Tensor] = None,
     init_feat: Optional[Tensor] = None,
     hard: bool = False,
-    samples: int = 0,
-    necessity: float = 0.0,
     restarts: int = 1,
     pyg_compat: bool = False,
     generator: Optional[torch.Generator] = None,
@@ -320,9 +318,6 @@ def gnn_explainer(
             \text{std}^2)`; ``init_std=None`` uses PyG's value from each subgraph's size.
         init_edge, init_feat: explicit initial logits (``[Eb]``, ``[B, F]``) instead.
         hard: the model sees a sampled binary mask (straight-through gradient).
-        samples: if > 0, the prediction loss is the expectation over ``samples`` binary masks
-            :math:`z \sim \text{Bernoulli}(M)` (score-function gradient) instead of the relaxation.
-        necessity: weight of a counterfactual term :math:`-\log(1 - p(y \mid G \odot (1-M)))`.
         restarts: optimise the masks this many times from different random starts (drawn
             one after the other from ``generator``) and return their mean: for binary masks
             (``hard=True``) the mean is an estimate of how often an edge is kept.
@@ -376,23 +371,14 @@ def gnn_explainer(
         if symmetric:
             m = torch.where(has_rev, (m + m[sg.rev.clamp(min=0)]) / 2, m)
         h = xs if phi is None else xs * phi.sigmoid()[sg.node_batch]
-        if samples:  # score-function (REINFORCE) gradient of E_{z ~ Bernoulli(M)}[loss(z)]
-            loss_b = _sampled_prediction_loss(model, h, sg, target, omega, m, samples, symmetric,
-                                              generator)
-        else:
-            loss_b = None
         w = m
         if hard:  # sample a binary mask, straight-through gradient to the probabilities
             z = (torch.rand(Eb, generator=generator) < m).float()
             if symmetric:
                 z = torch.where(has_rev, torch.maximum(z, z[sg.rev.clamp(min=0)]), z)
             w = z + m - m.detach()
-        if loss_b is None:
-            out = model(h, sg.edge_index, w)[sg.center]
-            loss_b = F.cross_entropy(out, target, reduction="none")  # [B]
-        if necessity:  # counterfactual term: without the explanation the prediction should fail
-            lp = F.log_softmax(model(h, sg.edge_index, 1 - m)[sg.center], -1).gather(1, target[:, None]).squeeze(1)
-            loss_b = loss_b - necessity * torch.log1p(-lp.exp().clamp(max=1 - 1e-6))
+        out = model(h, sg.edge_index, w)[sg.center]
+        loss_b = F.cross_entropy(out, target, reduction="none")  # [B]
         if pyg_compat and epoch == 0:
             loss = loss_b.sum()
             loss.backward()
@@ -415,39 +401,6 @@ def gnn_explainer(
         if symmetric:
             m = torch.where(has_rev, (m + m[sg.rev.clamp(min=0)]) / 2, m)
     return GNNExplainerResult(m.detach(), None if phi is None else phi.detach().sigmoid(), losses)
-
-
-def _sampled_prediction_loss(model, h, sg, target, omega, m, samples, symmetric, generator,
-                             max_loss: float = 10.0) -> Tensor:
-    r"""A surrogate whose gradient w.r.t. the mask logits :math:`\Omega` is the score-function
-    estimate of :math:`\nabla_\Omega\, \mathbb{E}_{z \sim \text{Bernoulli}(M)}[\ell(z)]`:
-
-    .. math:: \frac{1}{K}\sum_k (\ell(z_k) - b_k)\,(z_k - M), \qquad
-              b_k = \tfrac{1}{K-1}\textstyle\sum_{j \ne k} \ell(z_j)
-
-    (leave-one-out baseline), where :math:`\ell(z) = -\log p(y \mid G \odot z)` (clipped at
-    ``max_loss``). Its value is the mean sampled loss, so it still reads as the prediction loss;
-    gradients to a feature mask in ``h`` flow through the model as usual. Returns ``[B]``.
-    """
-    Eb, B = sg.edge_index.size(1), sg.num_explanations
-    has_rev = sg.rev >= 0
-    losses, logps = [], []
-    for _ in range(samples):
-        with torch.no_grad():
-            z = (torch.rand(Eb, generator=generator) < m).float()
-            if symmetric:  # one draw per undirected edge: copy the draw of the smaller position
-                first = torch.where(has_rev, torch.minimum(torch.arange(Eb), sg.rev.clamp(min=0)),
-                                    torch.arange(Eb))
-                z = z[first]
-        out = model(h, sg.edge_index, z)[sg.center]
-        losses.append(F.cross_entropy(out, target, reduction="none").clamp(max=max_loss))  # [B]
-        # log Bernoulli(z; sigmoid(omega)) = z * omega - softplus(omega)
-        logps.append(scatter_sum(z * omega - F.softplus(omega), sg.edge_batch, B))
-    L = torch.stack(losses)  # [K, B]
-    Ld = L.detach()
-    base = (Ld.sum(0, keepdim=True) - Ld) / max(samples - 1, 1)
-    score = ((Ld - base) * torch.stack(logps)).mean(0)
-    return L.mean(0) + score - score.detach()
 
 
 def pyg_gnn_explainer(model: nn.Module, x: Tensor, edge_index: Tensor, node_idx: int, target: int,
