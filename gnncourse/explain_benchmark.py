@@ -9,8 +9,10 @@ Two protocols (``--protocol``):
 
 * ``paper``, the original code's (``explain_nodes_gnn_stats`` of the GNNExplainer repository):
   one node per motif, the motif's **anchor** (its first node, the one attached to the base
-  graph); each explanation covers every edge between nodes within 3 hops of the anchor (the
-  *induced* neighbourhood, so edges that carry no message to it are scored too); each
+  graph; on Tree-Grid, for which the original code has no ground truth, each grid's second
+  node, as an extension of that code that scores Tree-Grid does); each explanation covers
+  every edge between nodes within 3 hops of the explained node (the *induced* neighbourhood,
+  so edges that carry no message to it are scored too); each
   undirected edge is scored once, with the sum of its two directions' scores; ground truth =
   the motif's own edges.
 * ``all``, stricter: every motif node, on its computation subgraph (only the directed edges
@@ -129,8 +131,8 @@ def motif_anchors(data) -> Tensor:
 
 def paper_nodes(data, name: str) -> Tensor:
     """The nodes the paper's code explains: the anchor of every motif, except on Tree-Grid,
-    where the code that scores Tree-Grid explains each grid's second node (``range(512, 1232,
-    9)``; its ground truth is the whole grid)."""
+    which the original code does not score; an extension of it that does explains each grid's
+    second node (``range(512, 1232, 9)``) against the whole grid."""
     return motif_anchors(data) + (1 if name == "Tree-Grid" else 0)
 
 
