@@ -169,23 +169,35 @@ class GATNodeClassifier(nn.Module):
               \mathbf{h}^{(l-1)}_u, \qquad \alpha_{uv} = \operatorname{softmax}_u\big(
               \text{LeakyReLU}(\mathbf{a}^\top[\mathbf{W}\mathbf{h}_v \,\|\, \mathbf{W}\mathbf{h}_u])\big)
 
+    A weighted mean cannot count neighbours, so with constant features (the synthetic
+    benchmarks) plain GAT cannot tell a house node from a base node. With ``degree_scaled=True``
+    each layer's output is multiplied by the node's number of inputs :math:`|N(v)| + 1`: the
+    weights :math:`(|N(v)|+1)\,\alpha_{uv}` then average 1, and uniform attention is exactly sum
+    aggregation, as in the paper's model. The attention coefficients are unchanged softmax weights.
+
     Its attention coefficients are the paper's "Att" explanation baseline
     (:meth:`attention`). Shapes: ``forward(x [N, F], edge_index [2, E]) -> [N, C]``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
-                 num_layers: int = 3, heads: int = 1):
+                 num_layers: int = 3, heads: int = 1, degree_scaled: bool = False):
         super().__init__()
         from torch_geometric.nn import GATConv
 
+        self.degree_scaled = degree_scaled
         dims = [in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(GATConv(a, b, heads=heads, concat=False) for a, b in zip(dims[:-1], dims[1:]))
         self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
 
     def _run(self, x: Tensor, edge_index: Tensor):
         hs, atts = [], []
+        inputs = None
+        if self.degree_scaled:  # |N(v)| + 1: the edges into v plus GATConv's self-loop
+            inputs = torch.bincount(edge_index[1], minlength=x.size(0)).float().add(1).unsqueeze(-1)
         for i, conv in enumerate(self.convs):
             x, (ei, alpha) = conv(x, edge_index, return_attention_weights=True)
+            if inputs is not None:
+                x = x * inputs
             if i < len(self.convs) - 1:
                 x = x.relu()
             hs.append(x)

@@ -125,3 +125,26 @@ def test_validation():
         model(x, torch.cat([ei, torch.tensor([[0], [40]])], dim=1))
     with pytest.raises(ValueError, match="in_channels=6"):
         model(x[:, :5], ei)
+
+
+def test_degree_scaled_gat_with_uniform_attention_is_sum_aggregation():
+    from gnncourse.models import GATNodeClassifier
+
+    torch.manual_seed(0)
+    ei = to_undirected(torch.tensor([[0, 0, 0, 1], [1, 2, 3, 2]]))   # node 0 has 3 neighbours
+    x = torch.randn(5, 4)                                           # node 4 is isolated
+    plain = GATNodeClassifier(4, 2, hidden_channels=3, num_layers=1).eval()
+    scaled = GATNodeClassifier(4, 2, hidden_channels=3, num_layers=1, degree_scaled=True).eval()
+    scaled.load_state_dict(plain.state_dict())
+    conv = scaled.convs[0]
+    with torch.no_grad():
+        conv.att_src.zero_()
+        conv.att_dst.zero_()                                        # uniform attention 1 / (deg + 1)
+        conv.bias.zero_()
+        # expected: sum over the neighbours and the node itself of W x_u, fed to the classifier
+        a = torch.zeros(5, 5)
+        a[ei[1], ei[0]] = 1
+        h = (a + torch.eye(5)) @ conv.lin(x)
+        assert torch.allclose(scaled(x, ei), scaled.lin(h), atol=1e-5)
+        # the attention weights are still the softmax weights of plain GAT
+        assert torch.allclose(scaled.attention(x, ei)[0], 1 / (torch.bincount(ei[1], minlength=5)[ei[1]] + 1.0))
