@@ -440,16 +440,18 @@ def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targ
               \beta\big)^2 + \rho \lVert\beta\rVert^2
 
     per explained node. The score of an edge is its coefficient :math:`\hat\beta_e`: how much
-    keeping it raises the probability of the target class. Returns ``[Eb]`` scores.
+    keeping it raises the probability of the target class. With ``response="log_odds"``,
+    :math:`y_s` is the log-odds :math:`\log p - \log(1-p)` instead (from the logits, so it does
+    not saturate). Returns ``[Eb]`` scores.
     """
+    if response not in ("prob", "log_odds"):
+        raise ValueError(f"response must be 'prob' or 'log_odds', got {response!r}")
     target = _check(model, x, sg, target)
     Eb, B = sg.edge_index.size(1), sg.num_explanations
     # one variable per undirected edge: the smaller position of the pair
     pair = torch.where(sg.rev >= 0, torch.minimum(torch.arange(Eb), sg.rev.clamp(min=0)), torch.arange(Eb))
     z = (torch.rand(num_samples, Eb, generator=generator) < keep_prob).float()
     z = z[:, pair]  # both directions share the draw
-    if response not in ("prob", "log_odds"):
-        raise ValueError(f"response must be 'prob' or 'log_odds', got {response!r}")
     ys = torch.empty(num_samples, B)
     with torch.no_grad():
         for s in range(num_samples):
@@ -590,17 +592,14 @@ def _occlusion_union(model, x, sg, target, undirected):
     start[1:] = counts.cumsum(0)[:-1]
     local = torch.arange(Eb) - start[sg.edge_batch]  # position of each edge in its explanation
 
-    def logodds(w):
-        return _target_logodds(model, x, sg, target, w)
-
     scores = torch.zeros(Eb)
     with torch.no_grad():
-        base = logodds(torch.ones(Eb))
+        base = _target_logodds(model, x, sg, target, torch.ones(Eb))
         for k in range(int(counts.max())):
             sel = local == k
             w = torch.ones(Eb)
             w[sel] = 0
             if undirected:
                 w[sg.rev[sel & (sg.rev >= 0)]] = 0
-            scores[sel] = (base - logodds(w))[sg.edge_batch[sel]]
+            scores[sel] = (base - _target_logodds(model, x, sg, target, w))[sg.edge_batch[sel]]
     return scores

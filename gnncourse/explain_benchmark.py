@@ -133,7 +133,7 @@ def motif_nodes(data) -> Tensor:
 
 def motif_anchors(data) -> Tensor:
     """The first node of every motif: the node attached to the base graph (the nodes the
-    paper's code explains)."""
+    paper's code explains; see :func:`paper_nodes`)."""
     mid = data.motif_id
     nodes = torch.arange(mid.numel())
     first = torch.full((int(mid.max()) + 1,), mid.numel(), dtype=torch.long)
@@ -203,10 +203,10 @@ GNNEXPLAINER_FULLSTART = dict(epochs=200, lr=0.1, init_mean=2.0, init_std=0.1, e
 
 #: our fix for sum-aggregation models: the model only ever sees binary graphs. Each step samples
 #: a subgraph z ~ Bernoulli(M) (an edge is kept both ways if either direction's draw keeps it)
-#: and back-propagates through it with the straight-through estimator; the masks start at the full graph; no entropy term (the
-#: sampling already drives M to 0 or 1); no feature mask (scaling constant features is, again,
-#: an input the model never saw); the original code's Laplacian term; and the mean of 5 restarts,
-#: since single runs disagree.
+#: and back-propagates through it with the straight-through estimator; the masks start at the
+#: full graph; no entropy term (the sampling already drives M to 0 or 1); no feature mask
+#: (scaling constant features is, again, an input the model never saw); the original code's
+#: Laplacian term; and the mean of 5 restarts, since single runs disagree.
 GNNEXPLAINER_BINARY = dict(epochs=300, lr=0.1, init_mean=2.0, init_std=0.1, edge_ent=0.0,
                            edge_size=0.02, laplacian=1.0, symmetric=True, feature_mask=False,
                            hard=True, restarts=5)
@@ -288,12 +288,11 @@ def summarize(rows: List[dict]) -> List[dict]:
     """Mean and standard deviation over seeds per (protocol, method, dataset), beside the
     paper's AUC."""
     out = []
-    proto = lambda r: r.get("protocol", "all")  # noqa: E731  (files written before protocols: "all")
-    protocols = list(dict.fromkeys(proto(r) for r in rows))
+    protocols = list(dict.fromkeys(r["protocol"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     for protocol, method, ds in ((p, m, d) for p in protocols for m in methods for d in datasets):
-        sel = [r for r in rows if r["method"] == method and r["dataset"] == ds and proto(r) == protocol]
+        sel = [r for r in rows if r["method"] == method and r["dataset"] == ds and r["protocol"] == protocol]
         if not sel:
             continue
         row = dict(protocol=protocol, method=method, dataset=ds, seeds=len(sel))
@@ -322,8 +321,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     parser.add_argument("--quick", action="store_true", help="60 nodes per dataset, fewer epochs")
     parser.add_argument("--datasets", nargs="*", default=list(SYNTHETIC_DATASETS))
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default="paper",
-                        help="paper: one anchor node per motif, induced 3-hop neighbourhood, undirected "
-                             "edges (the original code); all: every motif node, computation subgraph")
+                        help="paper: one node per motif (its anchor; on Tree-Grid its second node), induced "
+                             "3-hop neighbourhood, undirected edges (the original code); all: every motif "
+                             "node, computation subgraph")
     parser.add_argument("--methods", nargs="*", default=None, metavar="METHOD",
                         help=f"a subset of: {', '.join(METHODS)}")
     args = parser.parse_args(argv)

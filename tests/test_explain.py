@@ -209,7 +209,6 @@ def test_induced_subgraph_adds_edges_that_carry_no_message(setup):
     assert torch.allclose(model(x[ind.nodes], ind.edge_index)[ind.center], model(x, ei)[[0]], atol=1e-5)
 
 
-
 def test_log_odds_come_from_the_logits(setup):
     model, x, ei = setup
     out = model(x, ei)[[0, 8]]
@@ -230,13 +229,11 @@ def test_binary_masks_are_reproducible_and_in_range(setup):
     assert torch.allclose(a[has], a[sg.rev[has]])  # symmetric
 
 
-
 def test_surrogate_rejects_an_unknown_response(setup):
     model, x, ei = setup
     sg = E.computation_subgraphs(ei, [0], 3, 9)
     with pytest.raises(ValueError, match="response"):
         E.linear_surrogate(model, x, sg, torch.tensor([0]), response="logit")
-
 
 
 def test_occlusion_ranks_edges_even_when_the_prediction_saturates():

@@ -78,11 +78,12 @@ def test_run_dataset_rejects_unknown_protocol_and_method():
     assert set(PROTOCOLS) == {"paper", "all"} and "GNNExplainer (binary masks)" in METHODS
 
 
-def test_summarize_groups_by_protocol_and_reads_old_rows_as_all():
-    rows = [dict(dataset="BA-Shapes", seed=s, method="Grad", pooled_auc=a, per_node_auc=a)
+def test_summarize_groups_by_protocol():
+    rows = [dict(dataset="BA-Shapes", seed=s, protocol="all", method="Grad", pooled_auc=a, per_node_auc=a)
             for s, a in [(0, 0.5), (1, 0.7)]]
     rows += [dict(dataset="BA-Shapes", seed=0, protocol="paper", method="Grad", pooled_auc=0.9,
                   per_node_auc=0.8)]
     out = summarize(rows)
     assert [(r["protocol"], r["seeds"]) for r in out] == [("all", 2), ("paper", 1)]
     assert out[0]["pooled_auc_mean"] == pytest.approx(0.6) and out[0]["paper_auc"] == 0.882
+    assert out[1]["per_node_auc_mean"] == pytest.approx(0.8) and out[1]["pooled_auc_std"] == 0.0
