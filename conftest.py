@@ -1,11 +1,57 @@
 """pytest configuration shared by tests/ and the nbval run over chapters/.
 
-Prints how long each notebook took to execute under nbval, against the book's budget.
+- Measured numbers: before nbval compares a checked cell exactly, each printed line whose
+  numbers lie within the chapter's tolerances (chapters/tolerances/<chapter>.yml, see
+  tools/measured.py) is replaced by its committed line.
+- Prints how long each notebook took to execute under nbval, against the book's budget.
 """
+import copy
+import sys
 from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+import measured  # noqa: E402  (tools/measured.py)
 
 _notebook_seconds = defaultdict(float)
 BUDGET_SECONDS = 180  # no chapter may take longer on 2 cores (issue budgets may be tighter)
+
+
+def pytest_configure(config):
+    try:
+        from nbval.plugin import IPyNbCell
+    except ImportError:  # nbval not installed: nothing to extend
+        return
+    if getattr(IPyNbCell, "_measured_tolerances", False):
+        return
+    exact_compare = IPyNbCell.compare_outputs
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        tolerances = measured.load_tolerances(Path(str(self.fspath)))
+        test = copy.deepcopy(test)
+        refs = [o for o in ref if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        news = [o for o in test if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        pairs = list(zip(refs, news))
+        results = [(r, n) for r, n in zip(
+            [o for o in ref if "text/plain" in o.get("data", {})],
+            [o for o in test if "text/plain" in o.get("data", {})])]
+        problems = []
+        for r, n in pairs:
+            n["text"], why = measured.snap(measured._text(r["text"]), measured._text(n["text"]), tolerances)
+            problems += why
+        for r, n in results:
+            n["data"]["text/plain"], why = measured.snap(
+                measured._text(r["data"]["text/plain"]), measured._text(n["data"]["text/plain"]), tolerances)
+            problems += why
+        ok = exact_compare(self, test, ref, skip_compare)
+        if not ok and problems:
+            self.comparison_traceback.append(
+                "measured-number check (tools/measured.py, "
+                f"{measured.tolerance_path(Path(str(self.fspath))).name}):\n  " + "\n  ".join(problems))
+        return ok
+
+    IPyNbCell.compare_outputs = compare_outputs
+    IPyNbCell._measured_tolerances = True
 
 
 def pytest_runtest_logreport(report):

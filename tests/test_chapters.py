@@ -87,3 +87,36 @@ def test_no_errors_stored(path):
     for c in _cells(path):
         for out in c.get("outputs", []):
             assert out["output_type"] != "error", f"stored error output in {path.name}"
+
+
+# What only the machine that wrote the outputs printed (book/contributing.md, "Outputs").
+_TIMING = re.compile(r"\d+(\.\d+)?\s?(ms|s|sec|seconds|min)\b|\d+(\.\d+)?x\b|/s\b")
+_MACHINE = re.compile(r"/tmp/|tmp[a-z0-9_]{8}|--master-port=\d|\b127\.0\.0\.1:\d+")
+
+
+def _stored_texts(cell):
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream":
+            yield out.get("name"), "".join(out["text"])
+        for key, value in out.get("data", {}).items():
+            if key.startswith("text/"):
+                yield key, "".join(value)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_machine_noise_stored(path):
+    for i, c in enumerate(_cells(path)):
+        for kind, text in _stored_texts(c):
+            where = f"{path.name} cell {i}"
+            assert kind != "stderr", f"{where} stores a stderr stream (re-run tools/run_notebooks.py)"
+            assert not _MACHINE.search(text), f"{where} stores a temporary path or port: {text[:200]!r}"
+            assert not _TIMING.search(text), (
+                f"{where} stores a timing: {_TIMING.search(text).group(0)!r}; tag the cell 'timing' "
+                "(its output is not stored) or print a claim that holds on every machine")
+
+
+def test_noise_patterns_catch_what_they_should():
+    assert _TIMING.search("trained in 7.0 s") and _TIMING.search("softmax 5.11 ms")
+    assert _TIMING.search("speed-up 1.33x") and _TIMING.search("3,301 seed nodes/s")
+    assert not _TIMING.search("test accuracy 0.810") and not _TIMING.search("degrees: [2, 2, 3]")
+    assert _MACHINE.search("--out /tmp/tmpv90kh4c4/result.pt") and _MACHINE.search("--master-port=49423")
