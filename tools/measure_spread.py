@@ -127,7 +127,7 @@ def _round_up(x: float) -> float:
     if x <= 0:
         return 0.0
     e = math.floor(math.log10(x)) - 1
-    return math.ceil(x / 10**e - 1e-9) * 10**e
+    return float(f"{math.ceil(x / 10**e - 1e-9) * 10**e:.2g}")
 
 
 def analyse(runs: dict):
