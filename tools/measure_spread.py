@@ -16,6 +16,7 @@ measurement resumes. Then, for every line printed by a cell tagged ``nbval-check
   ``chapters/tolerances/<chapter>.yml`` with its spread;
 - any other number (a count, or a fraction no run changed) is *exact* and stays out of
   the file (its spread over seeds is still reported, for the text);
+- a measured number whose tolerance exceeds half its value is reported as LOOSE, for review;
 - a line whose text (not only its numbers) changes between runs, and any cell that raised
   (a failed ``assert``), is reported: the chapter must change until there are none.
 
@@ -252,6 +253,12 @@ def main(argv=None) -> int:
             print("  exact across kernels, but varying over seeds:")
             for template, spreads in sorted(exact.items()):
                 print(f"  {template}\n      {spreads}")
+        for template, e in sorted(entries.items()):
+            for tol, spread in zip(e["tolerance"], e["spread"]):
+                mean = abs(float(spread.split(" ")[0]))
+                if tol is not None and tol > 0.5 * mean:
+                    print(f"  LOOSE: {template!r}: tolerance {tol} is more than half the value "
+                          f"({spread}); a check this wide catches little: print a claim instead")
         for p in problems:
             print("  PROBLEM:", p)
         failed |= bool(problems)
