@@ -191,18 +191,26 @@ class GATNodeClassifier(nn.Module):
 
     def _run(self, x: Tensor, edge_index: Tensor):
         hs, atts = [], []
+        # GATConv drops the input's self-loops and appends one per node after the other
+        # edges; drop them here too, so that the coefficients can be mapped back to the input
+        # order (an input self-loop gets its node's loop coefficient) and |N(v)| counts no loop.
+        loop = edge_index[0] == edge_index[1]
+        ei = edge_index[:, ~loop]
         inputs = None
         if self.degree_scaled:  # |N(v)| + 1: the edges into v plus GATConv's self-loop
-            inputs = torch.bincount(edge_index[1], minlength=x.size(0)).float().add(1).unsqueeze(-1)
+            inputs = torch.bincount(ei[1], minlength=x.size(0)).float().add(1).unsqueeze(-1)
         for i, conv in enumerate(self.convs):
-            x, (ei, alpha) = conv(x, edge_index, return_attention_weights=True)
+            x, (_, alpha) = conv(x, ei, return_attention_weights=True)
             if inputs is not None:
                 x = x * inputs
             if i < len(self.convs) - 1:
                 x = x.relu()
             hs.append(x)
-            # GATConv appends one self-loop per node after the E input edges (none of its own)
-            atts.append(alpha[: edge_index.size(1)].mean(-1))
+            a = alpha.mean(-1)  # [E' + N]: the input's other edges in order, then one loop per node
+            att = a.new_empty(edge_index.size(1))
+            att[~loop] = a[: ei.size(1)]
+            att[loop] = a[ei.size(1) + edge_index[0, loop]]
+            atts.append(att)
         return self.lin(torch.cat(hs, dim=-1)), atts
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:

@@ -148,3 +148,26 @@ def test_degree_scaled_gat_with_uniform_attention_is_sum_aggregation():
         assert torch.allclose(scaled(x, ei), scaled.lin(h), atol=1e-5)
         # the attention weights are still the softmax weights of plain GAT
         assert torch.allclose(scaled.attention(x, ei)[0], 1 / (torch.bincount(ei[1], minlength=5)[ei[1]] + 1.0))
+
+
+def test_gat_attention_stays_on_its_edges_when_the_input_has_self_loops():
+    """Input self-loops (listed first) must not shift the coefficients of the other edges,
+    must get their node's own loop coefficient, and must not count as neighbours."""
+    from gnncourse.models import GATNodeClassifier
+
+    torch.manual_seed(0)
+    ring = torch.tensor([[i for i in range(6)], [(i + 1) % 6 for i in range(6)]])
+    ring = to_undirected(ring)                                        # 12 edges
+    loops = torch.arange(6).repeat(2, 1)
+    with_loops = torch.cat([loops, ring], dim=1)                      # loops first
+    x = torch.randn(6, 3)
+    for scaled in (False, True):
+        model = GATNodeClassifier(3, 2, hidden_channels=4, num_layers=2, degree_scaled=scaled).eval()
+        with torch.no_grad():
+            plain_att = model.attention(x, ring)
+            loop_att = model.attention(x, with_loops)
+            assert torch.allclose(model(x, ring), model(x, with_loops), atol=1e-6)
+        for a, b in zip(plain_att, loop_att):
+            assert torch.allclose(b[6:], a, atol=1e-6)                # ring edges: same coefficients
+            incoming = torch.zeros(6).index_add_(0, ring[1], a)       # softmax over N(v) and the loop
+            assert torch.allclose(b[:6], 1 - incoming, atol=1e-5)     # the loop gets the rest
