@@ -80,6 +80,16 @@ def _check_csr(rowptr: Tensor, col: Tensor) -> int:
     return num_nodes
 
 
+def _rows_sorted(rowptr: Tensor, col: Tensor) -> bool:
+    """Whether ``col`` is non-decreasing within every row of the CSR."""
+    if col.numel() < 2:
+        return True
+    row_start = torch.zeros(col.numel(), dtype=torch.bool)
+    bounds = rowptr[1:-1]
+    row_start[bounds[bounds < col.numel()]] = True  # a new row begins here
+    return not bool(((col[1:] < col[:-1]) & ~row_start[1:]).any())
+
+
 def _stay_put_csr(rowptr: Tensor, col: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     """``(ptr, deg, col)`` in which a node without out-neighbours has one virtual self-loop.
 
@@ -222,6 +232,11 @@ def random_walks(
             raise ValueError(f"{name} must be a positive finite number, got {val!r} (p = q = 1 gives DeepWalk)")
 
     rowptr, col, start = rowptr.long(), col.long(), start.long()
+    if not (p == 1 and q == 1) and not _rows_sorted(rowptr, col):
+        raise ValueError(
+            "each row of col must be sorted: a node2vec step (p or q != 1) finds the previous "
+            "node among the neighbours by binary search, and an unsorted row silently gives wrong "
+            "probabilities; build (rowptr, col) with to_csr(edge_index, num_nodes)")
     walks = torch.empty(start.numel(), walk_length + 1, dtype=torch.long)
     walks[:, 0] = start
     if walk_length == 0 or start.numel() == 0:

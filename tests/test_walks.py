@@ -203,3 +203,22 @@ def test_to_csr_input_validation():
         to_csr(torch.tensor([[0], [1]]), -2)
     with pytest.raises(ValueError, match="long"):
         to_csr(torch.tensor([[0.0], [1.0]]), 2)
+
+
+def test_node2vec_refuses_unsorted_rows_uniform_walks_do_not_need_them():
+    """An unsorted CSR row made node2vec's binary search return wrong neighbours silently
+    (P(return) 0.98 instead of 0.50); now it is refused with a message that says what to do."""
+    ei = torch.tensor([[0, 0, 0, 1, 2, 3], [1, 2, 3, 0, 0, 0]])   # a star around node 0
+    rowptr, col = to_csr(ei, 4)
+    reversed_col = col.clone()
+    reversed_col[rowptr[0]:rowptr[1]] = col[rowptr[0]:rowptr[1]].flip(0)
+    start = torch.tensor([1, 2, 3])
+    with pytest.raises(ValueError, match="must be sorted"):
+        random_walks(rowptr, reversed_col, start, 3, p=2.0, q=1.0)
+    random_walks(rowptr, reversed_col, start, 3)                   # uniform: order does not matter
+    random_walks(rowptr, col, start, 3, p=2.0, q=1.0)              # to_csr's rows are sorted
+    empty_rows = torch.tensor([0, 0, 2, 2, 3]), torch.tensor([0, 3, 1])   # rows 0 and 2 empty
+    random_walks(*empty_rows, torch.tensor([1, 3]), 2, p=0.5, q=2.0)
+    # an unsorted last row followed by empty rows is still caught
+    with pytest.raises(ValueError, match="must be sorted"):
+        random_walks(torch.tensor([0, 1, 3, 3]), torch.tensor([1, 2, 0]), torch.tensor([0]), 2, p=2.0)
