@@ -72,7 +72,7 @@ def check_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None, name: 
 
 
 def check_features(x: Tensor, num_nodes: Optional[int] = None, name: str = "x") -> None:
-    r"""Raise a ``ValueError`` for node features of the wrong shape, type or with NaNs.
+    r"""Raise a ``ValueError`` for node features of the wrong shape, type, or with NaN or Inf.
 
     Valid features are a floating-point tensor of shape ``[N, F]`` with ``N == num_nodes``.
     """
@@ -84,9 +84,12 @@ def check_features(x: Tensor, num_nodes: Optional[int] = None, name: str = "x") 
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert it with {name}.float()")
     if num_nodes is not None and x.size(0) != num_nodes:
         raise ValueError(f"{name} has {x.size(0)} rows but the graph has {num_nodes} nodes: one row per node is needed")
-    if torch.isnan(x).any():
-        rows = torch.isnan(x).any(dim=1).nonzero().flatten()[:5].tolist()
-        raise ValueError(f"{name} contains NaN values (first rows affected: {rows}); impute or drop them first")
+    bad = ~torch.isfinite(x)
+    if bad.any():
+        rows = bad.any(dim=1).nonzero().flatten()[:5].tolist()
+        what = "NaN" if torch.isnan(x).any() else "infinite"
+        raise ValueError(f"{name} contains {what} values (first rows affected: {rows}); "
+                         "impute, clip or drop them first")
 
 
 def check_graph(x: Tensor, edge_index: Tensor) -> None:

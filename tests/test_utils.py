@@ -58,6 +58,7 @@ def test_bad_edge_index_says_what_is_wrong(edge_index, match):
         (torch.ones(3, 2, dtype=torch.long), "floating-point"),
         (torch.ones(4, 2), "4 rows.*3 nodes"),
         (torch.tensor([[1.0, float("nan")], [0.0, 0.0], [1.0, 1.0]]), r"NaN.*\[0\]"),
+        (torch.tensor([[1.0, 0.0], [0.0, float("inf")], [float("-inf"), 1.0]]), r"infinite.*\[1, 2\]"),
     ],
 )
 def test_bad_features_say_what_is_wrong(x, match):
