@@ -362,6 +362,9 @@ def accuracy(out: Tensor, y: Tensor, mask: Optional[Tensor] = None) -> float:
         mask: ``[N]`` boolean mask of the nodes to score (default: all).
     """
     check_node_targets(out, y, mask)
+    if torch.is_floating_point(out) and not bool(torch.isfinite(out if mask is None or out.dim() == 0 else out[mask]).all()):
+        raise ValueError("out contains NaN or infinite scores, so there is no predicted class: the model "
+                         "diverged or its input is broken (check the training loss and the features)")
     pred = out.argmax(dim=-1) if out.dim() == 2 else out
     correct = pred == y
     if mask is not None:

@@ -189,3 +189,14 @@ def test_history_plot_and_repr():
         h.append({"loss": 0.1})
     with pytest.raises(KeyError, match="val_loss"):
         h["val_loss"]
+
+
+def test_accuracy_refuses_nan_scores_instead_of_scoring_them():
+    """argmax of NaN logits picks class 0, which scored 0.33 on a 3-class toy: now an error."""
+    y = torch.tensor([0, 1, 2])
+    out = torch.full((3, 3), float("nan"))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        accuracy(out, y)
+    out = torch.eye(3)
+    out[2] = float("nan")
+    assert accuracy(out, y, torch.tensor([True, True, False])) == 1.0   # masked-out rows may be anything
