@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .utils import check_edge_index, progress
+from .utils import NonFiniteLossError, check_edge_index, progress
 from .walks import random_walks, to_csr
 
 __all__ = ["SkipGram", "walk_pairs", "fit_skipgram", "train_skipgram", "deepwalk", "node2vec"]
@@ -154,13 +154,18 @@ def fit_skipgram(
     num_batches = -(-walks.size(0) // batch_size)
     history: List[float] = []
     bar = progress(total=epochs * num_batches, desc=desc)
-    for _ in range(epochs):
+    for epoch in range(epochs):
         order = torch.randperm(walks.size(0), generator=generator)
         total, count = 0.0, 0
         for b in range(num_batches):
             pos = walk_pairs(walks.index_select(0, order[b * batch_size:(b + 1) * batch_size]), window_size)
             neg = torch.multinomial(probs, pos.size(1) * num_negatives, replacement=True, generator=generator)
             loss = model.loss(pos, neg.view(pos.size(1), num_negatives))
+            if not torch.isfinite(loss):
+                bar.close()
+                raise NonFiniteLossError(
+                    f"the skip-gram loss became {loss.item()} at epoch {epoch + 1}, batch {b + 1}: the "
+                    f"embeddings diverged. Try a smaller learning rate (now {lr})")
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -170,6 +175,9 @@ def fit_skipgram(
         history.append(total / max(count, 1))
         bar.set_postfix(loss=f"{history[-1]:.3f}")
     bar.close()
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        raise NonFiniteLossError(f"the embeddings are not finite after training: they diverged. Try a "
+                                 f"smaller learning rate (now {lr})")
     return history
 
 

@@ -446,6 +446,9 @@ def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targ
     """
     if response not in ("prob", "log_odds"):
         raise ValueError(f"response must be 'prob' or 'log_odds', got {response!r}")
+    if not isinstance(keep_prob, (int, float)) or isinstance(keep_prob, bool) or not 0 < keep_prob < 1:
+        raise ValueError(f"keep_prob must lie strictly between 0 and 1 (the share of edges each sample "
+                         f"keeps; 0.5 is the usual choice), got {keep_prob!r}")
     target = _check(model, x, sg, target)
     Eb, B = sg.edge_index.size(1), sg.num_explanations
     # one variable per undirected edge: the smaller position of the pair

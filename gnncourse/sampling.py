@@ -18,6 +18,8 @@ outputs.
 """
 from __future__ import annotations
 
+import numbers
+
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -87,7 +89,21 @@ def in_csr(edge_index: Tensor, num_nodes: int) -> Tuple[Tensor, Tensor]:
     return to_csr(edge_index.flip(0), int(num_nodes))
 
 
+def _whole(value) -> bool:
+    """An int (or a 0-d integer tensor), not a bool and not a float that ``int()`` would cut."""
+    if isinstance(value, Tensor):
+        return value.dim() == 0 and not torch.is_floating_point(value) and value.dtype != torch.bool
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_fanouts(fanouts: Sequence[int]) -> List[int]:
+    if isinstance(fanouts, (int, float, str)) or not hasattr(fanouts, "__iter__"):
+        raise ValueError(f"fanouts must be a list with one fanout per layer, e.g. [10, 5] for a "
+                         f"2-layer GNN, got {fanouts!r}")
+    fanouts = list(fanouts)
+    if not all(_whole(k) for k in fanouts):
+        raise ValueError(f"each fanout must be a whole number (a positive int, or -1 for all "
+                         f"neighbours), got {fanouts}")
     fanouts = [int(k) for k in fanouts]
     if len(fanouts) == 0:
         raise ValueError("fanouts must list one fanout per layer, e.g. [10, 5] for a 2-layer GNN")
@@ -310,8 +326,8 @@ class NeighborBatches:
             if input_nodes.numel() != n:
                 raise ValueError(f"input_nodes mask has {input_nodes.numel()} entries but the graph has {n} nodes")
             input_nodes = input_nodes.nonzero().flatten()
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size}")
+        if not _whole(batch_size) or int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.data = data
         self.input_nodes = _check_seeds(input_nodes, n)
         self.batch_size = int(batch_size)

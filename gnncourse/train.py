@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .utils import progress
+from .utils import NonFiniteLossError, progress
 
 __all__ = [
     "History",
@@ -49,10 +49,6 @@ StepFn = Callable[[torch.nn.Module, Any], Tensor]
 EvalFn = Callable[[torch.nn.Module], Mapping[str, float]]
 #: The batches of one epoch, or a function ``epoch -> batches`` (to resample every epoch).
 Batches = Union[Iterable[Any], Callable[[int], Iterable[Any]]]
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite; the message says when and what to try."""
 
 
 @dataclass

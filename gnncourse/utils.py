@@ -14,12 +14,17 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "NonFiniteLossError",
     "seed_everything",
     "check_edge_index",
     "check_features",
     "check_graph",
     "progress",
 ]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; the message says when and what to try."""
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
