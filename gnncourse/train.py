@@ -215,6 +215,9 @@ def fit(
         ValueError: invalid arguments, an unknown ``monitor``, a loss that is not a scalar.
         NonFiniteLossError: the loss became NaN or infinite; the message names the epoch
             and batch and lists what to try.
+        KeyboardInterrupt: Ctrl-C, re-raised after the model is put in eval mode with the
+            best epoch's weights (when ``restore_best`` and a best epoch exist); the History
+            of the finished epochs is attached as ``err.history``.
     """
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -247,72 +250,84 @@ def fit(
     best_state: Optional[Dict[str, Tensor]] = None
     since_best = 0
     bar = progress(range(1, epochs + 1), desc=desc)
-    for epoch in bar:
-        model.train()
-        total, count = 0.0, 0
-        for b, batch in enumerate(_epoch_batches(batches, epoch)):
-            optimizer.zero_grad()
-            loss = step(model, batch)
-            if not isinstance(loss, Tensor) or loss.numel() != 1:
-                raise ValueError(
-                    f"step must return the batch's loss as a scalar tensor, got "
-                    f"{type(loss).__name__}{list(loss.shape) if isinstance(loss, Tensor) else ''}; "
-                    "reduce it with .mean() or .sum()"
-                )
-            if not torch.isfinite(loss):
-                raise NonFiniteLossError(
-                    f"the training loss became {loss.item()} at epoch {epoch}, batch {b + 1}. Try: a smaller "
-                    f"learning rate (now {_lr(optimizer)}); checking the inputs for NaN or inf "
-                    "(gnncourse.utils.check_features); computing the loss from logits with F.cross_entropy or "
-                    "F.binary_cross_entropy_with_logits instead of log(softmax) or log(sigmoid) by hand; "
-                    "normalising the features; or clipping gradients (fit(..., grad_clip=1.0))"
-                )
-            loss.backward()
-            if grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            total += loss.item()
-            count += 1
-        if count == 0:
-            raise ValueError(f"epoch {epoch} had no batches: batches yielded nothing")
-        values: Dict[str, float] = {"loss": total / count}
-        if evaluate is not None:
-            model.eval()
-            with torch.no_grad():
-                metrics = dict(evaluate(model))
-            if "loss" in metrics:
-                raise ValueError("evaluate must not return a metric named 'loss' (fit records the training loss there); use e.g. 'val_loss'")
-            values.update({k: float(v) for k, v in metrics.items()})
-        history.append(values)
+    try:
+        for epoch in bar:
+            model.train()
+            total, count = 0.0, 0
+            for b, batch in enumerate(_epoch_batches(batches, epoch)):
+                optimizer.zero_grad()
+                loss = step(model, batch)
+                if not isinstance(loss, Tensor) or loss.numel() != 1:
+                    raise ValueError(
+                        f"step must return the batch's loss as a scalar tensor, got "
+                        f"{type(loss).__name__}{list(loss.shape) if isinstance(loss, Tensor) else ''}; "
+                        "reduce it with .mean() or .sum()"
+                    )
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(
+                        f"the training loss became {loss.item()} at epoch {epoch}, batch {b + 1}. Try: a smaller "
+                        f"learning rate (now {_lr(optimizer)}); checking the inputs for NaN or inf "
+                        "(gnncourse.utils.check_features); computing the loss from logits with F.cross_entropy or "
+                        "F.binary_cross_entropy_with_logits instead of log(softmax) or log(sigmoid) by hand; "
+                        "normalising the features; or clipping gradients (fit(..., grad_clip=1.0))"
+                    )
+                loss.backward()
+                if grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                optimizer.step()
+                total += loss.item()
+                count += 1
+            if count == 0:
+                raise ValueError(f"epoch {epoch} had no batches: batches yielded nothing")
+            values: Dict[str, float] = {"loss": total / count}
+            if evaluate is not None:
+                model.eval()
+                with torch.no_grad():
+                    metrics = dict(evaluate(model))
+                if "loss" in metrics:
+                    raise ValueError("evaluate must not return a metric named 'loss' (fit records the training loss there); use e.g. 'val_loss'")
+                values.update({k: float(v) for k, v in metrics.items()})
+            history.append(values)
 
-        if epoch == 1:  # settle what to monitor once the metric names are known
-            if monitor is None:
-                monitor = next((k for k in ("val_loss", "val_acc") if k in values), None)
-            elif monitor not in values:
-                raise ValueError(f"monitor={monitor!r} is not among the recorded metrics {sorted(values)}")
-            if patience is not None and monitor is None:
-                raise ValueError("patience needs a validation metric: pass evaluate (returning e.g. 'val_acc') and monitor")
-            history.monitor = monitor
-            history.mode = mode or ("min" if monitor is not None and "loss" in monitor else "max")
-        if monitor is not None:
-            value = values[monitor]
-            if _is_better(value, best_value, history.mode, min_delta):
-                best_value, since_best, history.best_epoch = value, 0, epoch
-                if restore_best:
-                    best_state = copy.deepcopy(model.state_dict())
+            if epoch == 1:  # settle what to monitor once the metric names are known
+                if monitor is None:
+                    monitor = next((k for k in ("val_loss", "val_acc") if k in values), None)
+                elif monitor not in values:
+                    raise ValueError(f"monitor={monitor!r} is not among the recorded metrics {sorted(values)}")
+                if patience is not None and monitor is None:
+                    raise ValueError("patience needs a validation metric: pass evaluate (returning e.g. 'val_acc') and monitor")
+                history.monitor = monitor
+                history.mode = mode or ("min" if monitor is not None and "loss" in monitor else "max")
+            if monitor is not None:
+                value = values[monitor]
+                # a NaN metric is never the best: it would freeze early stopping at that epoch
+                if math.isfinite(value) and _is_better(value, best_value, history.mode, min_delta):
+                    best_value, since_best, history.best_epoch = value, 0, epoch
+                    if restore_best:
+                        best_state = copy.deepcopy(model.state_dict())
+                else:
+                    since_best += 1
+                bar.set_postfix({"loss": f"{values['loss']:.3f}", monitor: f"{value:.3f}"}, refresh=False)
+                if patience is not None and since_best >= patience:
+                    history.stopped_early = epoch < epochs
+                    break
             else:
-                since_best += 1
-            bar.set_postfix({"loss": f"{values['loss']:.3f}", monitor: f"{value:.3f}"}, refresh=False)
-            if patience is not None and since_best >= patience:
-                history.stopped_early = epoch < epochs
-                break
-        else:
-            bar.set_postfix({"loss": f"{values['loss']:.3f}"}, refresh=False)
+                bar.set_postfix({"loss": f"{values['loss']:.3f}"}, refresh=False)
+    except KeyboardInterrupt as err:  # Ctrl-C: keep what was learned, and say how far it got
+        bar.close()
+        _finish(model, best_state if restore_best else None)
+        err.history = history
+        raise
     bar.close()
-    model.eval()
-    if restore_best and best_state is not None:
-        model.load_state_dict(best_state)
+    _finish(model, best_state if restore_best else None)
     return history
+
+
+def _finish(model: torch.nn.Module, best_state: Optional[Dict[str, Tensor]]) -> None:
+    """Leave the model in eval mode, with the best epoch's weights when there are any."""
+    model.eval()
+    if best_state is not None:
+        model.load_state_dict(best_state)
 
 
 def check_node_targets(out: Tensor, y: Tensor, mask: Optional[Tensor] = None) -> None:

@@ -200,3 +200,43 @@ def test_accuracy_refuses_nan_scores_instead_of_scoring_them():
     out = torch.eye(3)
     out[2] = float("nan")
     assert accuracy(out, y, torch.tensor([True, True, False])) == 1.0   # masked-out rows may be anything
+
+
+def _tiny_regression():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 3), torch.randn(32, 1)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 1))
+    return model, x, y
+
+
+def test_ctrl_c_keeps_the_best_weights_and_the_history():
+    """Ctrl-C used to lose the History and leave the model in train mode with its last weights."""
+    model, x, y = _tiny_regression()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    states = {}
+
+    def step(m, batch):
+        return F.mse_loss(m(x), y)
+
+    def evaluate(m):
+        epoch = len(states) + 1
+        states[epoch] = {k: v.clone() for k, v in m.state_dict().items()}
+        if epoch == 4:
+            raise KeyboardInterrupt
+        return {"val_loss": [3.0, 1.0, 2.0][epoch - 1]}              # epoch 2 is the best
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        fit(model, opt, step, [None], epochs=10, evaluate=evaluate, seed=0)
+    assert len(info.value.history["loss"]) == 3 and info.value.history.best_epoch == 2
+    assert not model.training
+    assert all(torch.equal(v, states[2][k]) for k, v in model.state_dict().items())
+
+
+def test_a_nan_metric_never_becomes_the_best_epoch():
+    """A NaN validation metric at epoch 1 used to freeze early stopping there."""
+    model, x, y = _tiny_regression()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    values = iter([float("nan"), 2.0, 1.0, 1.5, 1.6, 1.7])
+    history = fit(model, opt, lambda m, b: F.mse_loss(m(x), y), [None], epochs=6,
+                  evaluate=lambda m: {"val_loss": next(values)}, patience=3, seed=0)
+    assert history.best_epoch == 3
