@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .utils import check_edge_index, check_features, progress
+from .utils import NonFiniteLossError, check_edge_index, check_features, progress
 
 __all__ = [
     "IS_ACYCLIC_CLASSES",
@@ -399,13 +399,18 @@ def train_graph_classifier(
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history: Dict[str, List[float]] = {"loss": [], "train_acc": []}
     epochs_iter = progress(range(epochs), desc="train") if show_progress else range(epochs)
-    for _ in epochs_iter:
+    for epoch in epochs_iter:
         model.train()
         total_loss, correct, count = 0.0, 0, 0
         for batch in loader:
             opt.zero_grad()
             logits = model(batch.x, batch.edge_index, batch.batch)
             loss = F.cross_entropy(logits, batch.y)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"the training loss became {loss.item()} in epoch {epoch + 1}: the weights diverged "
+                    f"(the inputs were checked and are finite). Try a smaller learning rate (now {lr}) "
+                    "or more weight decay")
             loss.backward()
             opt.step()
             total_loss += loss.item() * batch.num_graphs

@@ -54,3 +54,12 @@ def test_linear_surrogate_refuses_a_keep_prob_outside_0_1(keep_prob):
     sg = E.computation_subgraphs(g.edge_index, torch.tensor([0]), 3, g.num_nodes)
     with pytest.raises(ValueError, match="keep_prob must lie strictly between 0 and 1"):
         E.linear_surrogate(model, g.x, sg, torch.tensor([0]), keep_prob=keep_prob)
+
+
+def test_diverging_graph_classifier_blames_the_weights_not_the_input():
+    from gnncourse.graph_classification import GraphClassifier, make_is_acyclic, train_graph_classifier
+    graphs = make_is_acyclic(graphs_per_family=4, seed=0, features="degree", max_degree=10)
+    torch.manual_seed(0)
+    model = GraphClassifier(11, 8, 2, pooling="sum")
+    with pytest.raises(train.NonFiniteLossError, match="weights diverged"):
+        train_graph_classifier(model, graphs, epochs=20, lr=1e12, seed=0, show_progress=False)
