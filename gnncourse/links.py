@@ -250,6 +250,9 @@ def link_auc(z: Tensor, pos: Tensor, neg: Tensor) -> float:
         raise ValueError("link_auc needs at least one edge and one non-edge")
     with torch.no_grad():
         scores = torch.cat([dot_product_decoder(z, pos), dot_product_decoder(z, neg)])
+    if not bool(torch.isfinite(scores).all()):
+        raise ValueError("the link scores contain NaN or inf, so there is no ranking to score: the "
+                         "embeddings z diverged (try a smaller learning rate) or the features hold NaN")
     labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))])
     return float(roc_auc_score(labels.numpy(), scores.double().numpy()))
 

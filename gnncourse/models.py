@@ -77,6 +77,10 @@ class MeanAggregationGNN(nn.Module):
         if x.size(1) != self.in_channels:
             raise ValueError(f"x has {x.size(1)} features per node but the model expects "
                              f"in_channels={self.in_channels}")
+        dtype = next(self.parameters()).dtype
+        if x.dtype != dtype:
+            raise ValueError(f"x is {x.dtype} but the model's weights are {dtype}: convert one of them, "
+                             f"e.g. x.to({dtype}) or model.to({x.dtype})")
         a = mean_adjacency_csr(edge_index, x.size(0), x.dtype)  # Ã, built once for all layers
         h = x
         for k, layer in enumerate(self.layers):

@@ -63,3 +63,21 @@ def test_diverging_graph_classifier_blames_the_weights_not_the_input():
     model = GraphClassifier(11, 8, 2, pooling="sum")
     with pytest.raises(train.NonFiniteLossError, match="weights diverged"):
         train_graph_classifier(model, graphs, epochs=20, lr=1e12, seed=0, show_progress=False)
+
+
+def test_float64_features_are_named_before_a_matmul_fails():
+    from gnncourse.models import MeanAggregationGNN
+    g = _ring()
+    model = MeanAggregationGNN(3, 4, 2)
+    with pytest.raises(ValueError, match=r"x is torch.float64 but the model's weights are torch.float32"):
+        model(g.x.double(), g.edge_index)
+    assert model.double()(g.x.double(), g.edge_index).dtype == torch.float64   # both converted: fine
+
+
+def test_link_auc_names_diverged_embeddings_instead_of_failing_in_sklearn():
+    from gnncourse.links import link_auc
+    z = torch.randn(8, 4)
+    z[3] = float("nan")
+    pos, neg = torch.tensor([[0, 3], [1, 4]]), torch.tensor([[0, 5], [6, 7]])
+    with pytest.raises(ValueError, match="NaN or inf"):
+        link_auc(z, pos, neg)
