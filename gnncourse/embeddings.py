@@ -227,6 +227,9 @@ def node2vec(
     check_edge_index(edge_index, num_nodes)
     if not isinstance(walks_per_node, int) or isinstance(walks_per_node, bool) or walks_per_node < 1:
         raise ValueError(f"walks_per_node must be a positive int, got {walks_per_node!r}")
+    if not isinstance(walk_length, int) or isinstance(walk_length, bool) or walk_length < 1:
+        raise ValueError(f"walk_length must be a positive int (a walk of 0 steps has no co-occurring "
+                         f"pairs to train on), got {walk_length!r}")
     if "generator" in train_kwargs:
         raise ValueError("node2vec seeds its own generator: pass seed=... instead of generator")
     gen = torch.Generator().manual_seed(seed)

@@ -186,10 +186,17 @@ def _check(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor
     return target
 
 
+def _check_classes(out: Tensor, target: Tensor) -> None:
+    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= out.size(-1)):
+        raise ValueError(f"target holds class {int(target.max()) if int(target.min()) >= 0 else int(target.min())}, "
+                         f"but the model predicts {out.size(-1)} classes (0..{out.size(-1) - 1})")
+
+
 def _target_logprob(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
                     edge_weight: Tensor) -> Tensor:
     """``[B]`` log-probability of each explained node's target class on the masked union."""
     out = model(x[sg.nodes], sg.edge_index, edge_weight)
+    _check_classes(out, target)
     return out[sg.center].log_softmax(-1).gather(1, target[:, None]).squeeze(1)
 
 
@@ -203,6 +210,7 @@ def _target_logodds(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targe
 
 def _log_odds(out: Tensor, target: Tensor) -> Tensor:
     r""":math:`z_y - \log\sum_{c \ne y} e^{z_c}` for logits ``out [B, C]``: the log-odds of ``y``."""
+    _check_classes(out, target)
     z_y = out.gather(1, target[:, None]).squeeze(1)
     return z_y - out.scatter(1, target[:, None], float("-inf")).logsumexp(1)
 
@@ -446,6 +454,9 @@ def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targ
     """
     if response not in ("prob", "log_odds"):
         raise ValueError(f"response must be 'prob' or 'log_odds', got {response!r}")
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
+        raise ValueError(f"num_samples must be a positive int (random subgraphs to fit on; 200 is the "
+                         f"default), got {num_samples!r}")
     if not isinstance(keep_prob, (int, float)) or isinstance(keep_prob, bool) or not 0 < keep_prob < 1:
         raise ValueError(f"keep_prob must lie strictly between 0 and 1 (the share of edges each sample "
                          f"keeps; 0.5 is the usual choice), got {keep_prob!r}")

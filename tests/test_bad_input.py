@@ -81,3 +81,20 @@ def test_link_auc_names_diverged_embeddings_instead_of_failing_in_sklearn():
     pos, neg = torch.tensor([[0, 3], [1, 4]]), torch.tensor([[0, 5], [6, 7]])
     with pytest.raises(ValueError, match="NaN or inf"):
         link_auc(z, pos, neg)
+
+
+def test_explainers_node2vec_and_surrogate_name_bad_arguments():
+    from gnncourse import explain as E
+    from gnncourse.embeddings import node2vec
+    from gnncourse.models import GNNExplainerPaperNet
+    g = _ring()
+    model = GNNExplainerPaperNet(3, 2).eval()
+    sg = E.computation_subgraphs(g.edge_index, torch.tensor([0]), 3, g.num_nodes)
+    with pytest.raises(ValueError, match=r"class 5, but the model predicts 2 classes"):
+        E.saliency(model, g.x, sg, torch.tensor([5]))
+    with pytest.raises(ValueError, match="predicts 2 classes"):
+        E.occlusion(model, g.x, sg, torch.tensor([-1]))
+    with pytest.raises(ValueError, match="num_samples must be a positive int"):
+        E.linear_surrogate(model, g.x, sg, torch.tensor([0]), num_samples=0)
+    with pytest.raises(ValueError, match="walk_length must be a positive int"):
+        node2vec(g.edge_index, g.num_nodes, walk_length=0)
