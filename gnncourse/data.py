@@ -15,17 +15,29 @@ What is checked
     place and moved there only once complete and verified, so an interrupted download is
     never trusted later. Every failure raises :class:`DatasetError`, which names the
     dataset, the path and what to do.
+
+The processed cache heals itself
+    PyG turns the raw files into ``processed/`` files once. Beside them this module writes
+    a fingerprint: the dataset's name, its raw files' published hashes, the PyG version and
+    the hashes of the processed files themselves. A processed folder that is missing its
+    fingerprint, does not match it (stale, swapped with another dataset's, truncated) or
+    cannot be read is rebuilt from the verified raw files, with one line on stderr saying
+    so; only if the rebuild fails too is there a :class:`DatasetError`. A file lock per
+    dataset makes loads from several processes at once safe.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
 import torch
+from filelock import FileLock
 
 __all__ = [
     "DatasetError",
@@ -152,12 +164,70 @@ def _check_writable(folder: Path, name: str) -> None:
         ) from None
 
 
+FINGERPRINT = "gnncourse-fingerprint.json"
+
+
+def _processed_dirs(dataset_dir: Path):
+    return sorted(p for p in dataset_dir.glob("processed*") if p.is_dir())
+
+
+def _fingerprint(group: str, name: str, raw_dir: Path, processed: Path) -> dict:
+    """What a processed folder was made from, and what it holds."""
+    import torch_geometric
+
+    raw = {f: d for f, d in _expected_files(group, name).items() if (raw_dir / f).exists()}
+    files = {p.name: _sha256(p) for p in sorted(processed.iterdir()) if p.is_file() and p.name != FINGERPRINT}
+    return {"dataset": f"{group}/{name}", "raw_sha256": raw,
+            "torch_geometric": torch_geometric.__version__, "processed_sha256": files}
+
+
+def _stale_reason(group: str, name: str, raw_dir: Path, processed: Path) -> Optional[str]:
+    """Why the processed folder cannot be trusted, or ``None`` if it matches its fingerprint."""
+    stamp = processed / FINGERPRINT
+    if not stamp.exists():
+        return "it has no fingerprint (made by another program, or interrupted)"
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return "its fingerprint is unreadable"
+    now = _fingerprint(group, name, raw_dir, processed)
+    for key, what in (("dataset", "another dataset"), ("raw_sha256", "other raw files"),
+                      ("torch_geometric", "another PyG version"), ("processed_sha256", "files changed since")):
+        if recorded.get(key) != now[key]:
+            return f"it does not match its fingerprint ({what})"
+    return None
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _load(group: str, name: str, factory: Callable[[str], object], verify: bool = True):
     """Verify (or fetch, then verify) the raw files of ``group/name``, then let PyG load them.
 
-    ``factory(root)`` builds PyG's dataset object for the folder ``root/group``.
+    ``factory(root)`` builds PyG's dataset object for the folder ``root/group``. The whole
+    load holds a lock on the dataset, so that concurrent loads wait for each other.
     """
     root = data_root()
+    created = [d for d in (root, root / group) if not d.exists()]
+    _check_writable(root / group, name)
+    lock = FileLock(str(root / group / f".{name}.lock"), timeout=600)
+    try:
+        with lock:
+            return _load_locked(root, group, name, factory, verify)
+    except DatasetError:
+        # a mistyped data root must not stay behind as an empty folder tree
+        for d in reversed(created):
+            if d == root / group:
+                Path(lock.lock_file).unlink(missing_ok=True)
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _load_locked(root: Path, group: str, name: str, factory: Callable[[str], object], verify: bool):
     dataset_dir = root / group / name
     raw_dir = dataset_dir / "raw"
     expected = _expected_files(group, name)
@@ -189,16 +259,40 @@ def _load(group: str, name: str, factory: Callable[[str], object], verify: bool 
     elif verify:
         verify_raw_files(raw_dir, group, name)
 
-    processed = dataset_dir / "processed"
-    if not processed.exists() or not any(processed.iterdir()):
+    for processed in _processed_dirs(dataset_dir):
+        why = _stale_reason(group, name, raw_dir, processed)
+        if why is not None:
+            _note(f"gnncourse: rebuilding {processed} from the verified raw files: {why}")
+            shutil.rmtree(processed)
+    if not _processed_dirs(dataset_dir):
         _check_writable(dataset_dir, name)
-    try:
-        return factory(str(root / group))
-    except PermissionError as err:
-        raise DatasetError(
-            f"{name}: PyG could not write its processed files under {dataset_dir} ({err}). "
-            f"Set ${ENV_VAR} to a writable folder."
-        ) from None
+    for attempt in (1, 2):
+        try:
+            dataset = factory(str(root / group))
+            break
+        except PermissionError as err:
+            raise DatasetError(
+                f"{name}: PyG could not write its processed files under {dataset_dir} ({err}). "
+                f"Set ${ENV_VAR} to a writable folder."
+            ) from None
+        except Exception as err:  # an unreadable processed file: rebuild once from the raw files
+            if attempt == 2 or not _processed_dirs(dataset_dir):
+                raise DatasetError(
+                    f"{name}: PyG could not build or read the processed files under {dataset_dir} "
+                    f"({type(err).__name__}: {err}). Delete that folder's processed* folders and load "
+                    f"again; if it persists, copy the raw files anew from the course's data mirror."
+                ) from None
+            _note(f"gnncourse: rebuilding the processed files of {name} under {dataset_dir}: "
+                  f"they could not be read ({type(err).__name__})")
+            for processed in _processed_dirs(dataset_dir):
+                shutil.rmtree(processed)
+    for processed in _processed_dirs(dataset_dir):
+        if _stale_reason(group, name, raw_dir, processed) is not None:
+            stamp = _fingerprint(group, name, raw_dir, processed)
+            tmp = processed / f".{FINGERPRINT}.{os.getpid()}"
+            tmp.write_text(json.dumps(stamp, indent=1))
+            os.replace(tmp, processed / FINGERPRINT)
+    return dataset
 
 
 def load_karate_club():
@@ -277,22 +371,26 @@ def load_mutagenicity(ground_truth: bool = False, verify: bool = True, **kwargs)
     # A separate folder, so the plain dataset's processed files stay as PyG made them.
     group = "TUDataset-ground-truth"
     dst = data_root() / group / "Mutagenicity" / "raw"
-    if not (dst / "Mutagenicity_edge_attributes.txt").exists():
-        _check_writable(dst.parent.parent, "Mutagenicity")
-        tmp = Path(tempfile.mkdtemp(prefix=".raw-", dir=dst.parent.parent))
-        for f in src.iterdir():
-            if f.name.startswith("Mutagenicity_"):
-                shutil.copy2(f, tmp / f.name)
-        shutil.copy2(gt_file, tmp / "Mutagenicity_edge_attributes.txt")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dst)
+    _check_writable(dst.parent.parent, "Mutagenicity")
+    with FileLock(str(dst.parent.parent / ".Mutagenicity-raw.lock"), timeout=600):
+        if not (dst / "Mutagenicity_edge_attributes.txt").exists():
+            tmp = Path(tempfile.mkdtemp(prefix=".raw-", dir=dst.parent.parent))
+            try:
+                for f in src.iterdir():
+                    if f.name.startswith("Mutagenicity_"):
+                        shutil.copy2(f, tmp / f.name)
+                shutil.copy2(gt_file, tmp / "Mutagenicity_edge_attributes.txt")
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if dst.exists():  # an incomplete earlier copy: keep it aside, never delete it
+                    dst.rename(dst.with_name(f"raw.incomplete-{os.getpid()}"))
+                os.replace(tmp, dst)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     expected = SHA256["TUDataset/Mutagenicity/raw/Mutagenicity_edge_gt.txt"]
     if _sha256(dst / "Mutagenicity_edge_attributes.txt") != expected:
         raise DatasetError(
             f"Mutagenicity: the ground-truth copy in {dst} is corrupt; delete {dst.parent} "
             f"and load again."
         )
-    return TUDataset(
-        str(data_root() / group), "Mutagenicity", use_edge_attr=True,
-        transform=_split_ground_truth, **kwargs,
-    )
+    return _load(group, "Mutagenicity", lambda root: TUDataset(
+        root, "Mutagenicity", use_edge_attr=True, transform=_split_ground_truth, **kwargs), verify=False)

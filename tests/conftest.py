@@ -16,6 +16,16 @@ def mutag_raw() -> Path:
     return raw
 
 
+@pytest.fixture(scope="session")
+def planetoid_raw() -> Path:
+    """The verified Planetoid folder (Cora and CiteSeer raw files), fetched once if missing."""
+    group = data.data_root() / "Planetoid"
+    if not (group / "Cora" / "raw").exists() or not (group / "CiteSeer" / "raw").exists():
+        data.load_cora()
+        data.load_citeseer()
+    return group
+
+
 @pytest.fixture
 def fresh_root(tmp_path, monkeypatch) -> Path:
     """An empty data root for one test."""

@@ -51,10 +51,8 @@ def test_missing_dataset_without_network_says_what_to_do(fresh_root, monkeypatch
         data.load_cora()
     msg = str(err.value)
     assert "Cora" in msg and str(fresh_root) in msg and data.ENV_VAR in msg
-    # nothing half-written is left behind to be trusted later
-    group = fresh_root / "Planetoid"
-    assert not (group / "Cora").exists()
-    assert [p.name for p in group.iterdir()] == []
+    # nothing half-written is left behind to be trusted later, not even an empty folder
+    assert list(fresh_root.iterdir()) == []
 
 
 def test_interrupted_download_leaves_no_trusted_file(fresh_root, monkeypatch):
@@ -70,8 +68,7 @@ def test_interrupted_download_leaves_no_trusted_file(fresh_root, monkeypatch):
     monkeypatch.setattr(Planetoid, "download", dies_halfway)
     with pytest.raises(DatasetError, match="could not be downloaded"):
         data.load_cora()
-    assert not (fresh_root / "Planetoid" / "Cora").exists()
-    assert list((fresh_root / "Planetoid").iterdir()) == []
+    assert list(fresh_root.iterdir()) == []
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions")
@@ -140,3 +137,73 @@ def test_mutagenicity_ground_truth_is_aligned(tmp_path):
                 pair = {atoms[z[u]], atoms[z[v]]}
                 assert pair in ({"N", "O"}, {"N", "H"}), pair
     assert n_gt > 0
+
+
+def _processed(root):
+    return root / "TUDataset" / "MUTAG" / "processed"
+
+
+def test_truncated_processed_file_is_rebuilt_with_one_message(mutag_root, capsys):
+    """A damaged processed/data.pt used to break the dataset for good (raw torch errors)."""
+    data.load_mutag()
+    target = _processed(mutag_root) / "data.pt"
+    target.write_bytes(target.read_bytes()[:1000])
+    capsys.readouterr()
+    ds = data.load_mutag()
+    assert len(ds) == 188
+    err = capsys.readouterr().err
+    assert err.count("gnncourse: rebuilding") == 1 and "fingerprint" in err
+    data.load_mutag()                                   # healed: no message the next time
+    assert "rebuilding" not in capsys.readouterr().err
+
+
+def test_unreadable_processed_file_without_fingerprint_is_rebuilt(mutag_root, capsys):
+    data.load_mutag()
+    processed = _processed(mutag_root)
+    (processed / data.FINGERPRINT).unlink()
+    (processed / "data.pt").write_bytes(b"\\x00" * 50)     # random bytes, no fingerprint to compare
+    assert len(data.load_mutag()) == 188
+    assert "rebuilding" in capsys.readouterr().err
+
+
+def test_processed_files_of_another_dataset_are_not_served(planetoid_raw, fresh_root, capsys):
+    """Copying CiteSeer's processed/data.pt over Cora's used to return CiteSeer silently."""
+    import shutil
+    for name in ("Cora", "CiteSeer"):
+        shutil.copytree(planetoid_raw / name / "raw", fresh_root / "Planetoid" / name / "raw")
+    data.load_citeseer()
+    data.load_cora()
+    shutil.copy(fresh_root / "Planetoid/CiteSeer/processed/data.pt", fresh_root / "Planetoid/Cora/processed/data.pt")
+    capsys.readouterr()
+    cora = data.load_cora()[0]
+    assert (cora.num_nodes, cora.num_features) == (2708, 1433)
+    assert "does not match its fingerprint" in capsys.readouterr().err
+
+
+def test_concurrent_loads_into_an_empty_cache_all_succeed(mutag_root):
+    """4 processes loading into an empty processed/ used to fail in 2 of 4 (a race in PyG)."""
+    import subprocess
+    import sys
+    code = "from gnncourse import data; print(len(data.load_mutag()))"
+    env = {**os.environ, data.ENV_VAR: str(mutag_root)}
+    for _ in range(2):
+        shutil_rmtree = __import__("shutil").rmtree
+        shutil_rmtree(_processed(mutag_root), ignore_errors=True)
+        procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, [e[-500:] for _, e in outs]
+        assert all(o.strip() == "188" for o, _ in outs)
+
+
+def test_a_mistyped_data_root_leaves_no_folder_tree(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    typo = tmp_path / "dtaa"
+    monkeypatch.setenv(data.ENV_VAR, str(typo))
+    with pytest.raises(DatasetError):
+        data.load_cora()
+    assert not typo.exists()
