@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -326,11 +328,24 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
                              "node, computation subgraph")
     parser.add_argument("--methods", nargs="*", default=None, metavar="METHOD",
                         help=f"a subset of: {', '.join(METHODS)}")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = parser.parse_args(argv)
+    # every argument is checked before the first model trains (a run takes minutes to hours)
     if args.methods:
         unknown = [m for m in args.methods if m not in METHODS]
         if unknown:
             parser.error(f"unknown methods {unknown}; choose from {list(METHODS)}")
+    unknown = [d for d in args.datasets if d not in SYNTHETIC_DATASETS]
+    if unknown or not args.datasets:
+        parser.error(f"unknown or no datasets {unknown}; choose from {list(SYNTHETIC_DATASETS)}")
+    if args.seeds < 1 or args.first_seed < 0:
+        parser.error(f"--seeds must be at least 1 and --first-seed non-negative, got {args.seeds} and {args.first_seed}")
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        parser.error(f"{out} exists; pass --overwrite to replace it, or choose another --out "
+                     f"(results files are never replaced silently)")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        parser.error(f"cannot write {out}: the folder {out.parent} does not exist or is not writable")
     torch.set_num_threads(1)
     rows: List[dict] = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -338,10 +353,14 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
             rows += run_dataset(name, seed, quick=args.quick, max_nodes=60 if args.quick else None,
                                 methods=args.methods, protocol=args.protocol,
                                 log=lambda s: print(s, flush=True))
-            with open(args.out, "w", newline="") as f:  # rewrite after every dataset: partial results survive
+            # rewrite after every dataset, so partial results survive; atomically, so a kill
+            # mid-write never leaves a truncated file
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+            with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=list(rows[0]))
                 w.writeheader()
                 w.writerows(rows)
+            os.replace(tmp, out)
     for r in summarize(rows):
         print(f"{r['method']:34s} {r['dataset']:13s} pooled {r['pooled_auc_mean']:.3f} ± {r['pooled_auc_std']:.3f}  "
               f"per-node {r['per_node_auc_mean']:.3f} ± {r['per_node_auc_std']:.3f}  paper {r['paper_auc']:.3f}")

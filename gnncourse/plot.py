@@ -154,7 +154,7 @@ __all__ += ["computation_tree", "draw_computation_graph"]
 
 
 def computation_tree(edge_index: Tensor, target: int, num_layers: int,
-                     num_nodes: Optional[int] = None) -> list:
+                     num_nodes: Optional[int] = None, max_level_size: Optional[int] = None) -> list:
     r"""Unroll the neighbourhood of ``target`` into its computation tree of depth ``num_layers``.
 
     Level 0 holds the target; level :math:`k+1` holds, for every tree node :math:`v` of
@@ -166,6 +166,11 @@ def computation_tree(edge_index: Tensor, target: int, num_layers: int,
         ``levels``: a list of ``num_layers + 1`` lists; ``levels[k][i] = (node, parent)``
         with ``node`` the graph node id and ``parent`` the index of its parent in
         ``levels[k - 1]`` (``-1`` for the root).
+
+    Raises:
+        ValueError: a level would hold more than ``max_level_size`` tree nodes; checked
+            before the level is built, since the tree grows like the degree to the power
+            ``num_layers``.
     """
     if num_nodes is None:
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else int(target) + 1
@@ -179,7 +184,11 @@ def computation_tree(edge_index: Tensor, target: int, num_layers: int,
     src_sorted = src[order].tolist()
     ptr = [0] + torch.bincount(dst, minlength=num_nodes).cumsum(0).tolist()
     levels = [[(int(target), -1)]]
-    for _ in range(num_layers):
+    for k in range(num_layers):
+        size = sum(ptr[v + 1] - ptr[v] for v, _ in levels[-1])
+        if max_level_size is not None and size > max_level_size:
+            raise ValueError(f"level {k + 1} of the computation tree of node {target} would hold {size} "
+                             f"nodes (> {max_level_size})")
         levels.append([(u, i) for i, (v, _) in enumerate(levels[-1]) for u in src_sorted[ptr[v]:ptr[v + 1]]])
     return levels
 
@@ -217,7 +226,15 @@ def draw_computation_graph(
     Returns:
         The ``Axes`` drawn into.
     """
-    levels = computation_tree(edge_index, target, num_layers, num_nodes)
+    too_many = (f"the computation graph of node {target} with {num_layers} layers has more than "
+                f"max_leaves={max_leaves} leaves; pick a node of lower degree, fewer layers, or raise "
+                f"max_leaves")
+    try:  # every node of a level has a leaf of its own below it: a level > max_leaves is too many
+        levels = computation_tree(edge_index, target, num_layers, num_nodes, max_level_size=max_leaves)
+    except ValueError as err:
+        if "would hold" in str(err):
+            raise ValueError(too_many) from None
+        raise
     children = [[[] for _ in lvl] for lvl in levels]
     for k in range(1, len(levels)):
         for j, (_, parent) in enumerate(levels[k]):

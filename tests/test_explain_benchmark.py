@@ -87,3 +87,27 @@ def test_summarize_groups_by_protocol():
     assert [(r["protocol"], r["seeds"]) for r in out] == [("all", 2), ("paper", 1)]
     assert out[0]["pooled_auc_mean"] == pytest.approx(0.6) and out[0]["paper_auc"] == 0.882
     assert out[1]["per_node_auc_mean"] == pytest.approx(0.8) and out[1]["pooled_auc_std"] == 0.0
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--datasets", "Foo"], "unknown or no datasets"),
+    (["--seeds", "0"], "--seeds must be at least 1"),
+    (["--out", "/nonexistent-folder/x.csv"], "does not exist or is not writable"),
+])
+def test_cli_checks_its_arguments_before_computing(tmp_path, args, match, capsys):
+    from gnncourse.explain_benchmark import main
+    argv = ["--out", str(tmp_path / "r.csv")] + args
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_cli_never_overwrites_results_silently(tmp_path, capsys):
+    from gnncourse.explain_benchmark import main
+    out = tmp_path / "results.csv"
+    out.write_text("method,dataset\nkept,yes\n")
+    with pytest.raises(SystemExit):
+        main(["--out", str(out), "--datasets", "BA-Shapes"])
+    assert "--overwrite" in capsys.readouterr().err
+    assert out.read_text() == "method,dataset\nkept,yes\n"

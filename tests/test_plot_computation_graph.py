@@ -44,3 +44,15 @@ def test_draw_computation_graph():
         draw_computation_graph(EI, target=2, num_layers=3, max_leaves=5)
     with pytest.raises(ValueError, match="not a node"):
         draw_computation_graph(EI, target=7)
+
+
+def test_a_huge_tree_is_refused_before_it_is_built():
+    """K6 unrolled 12 times has 5**12 (244 million) leaves: building it first took > 20 s."""
+    from gnncourse.plot import computation_tree
+    n = 6
+    ei = torch.tensor([[u, v] for u in range(n) for v in range(n) if u != v]).t()
+    with pytest.raises(ValueError, match="max_leaves=60"):
+        draw_computation_graph(ei, target=0, num_layers=12)
+    with pytest.raises(ValueError, match="level 3 .* would hold 125 nodes"):
+        computation_tree(ei, 0, 12, max_level_size=100)
+    assert len(computation_tree(ei, 0, 2)[2]) == 25   # without a bound nothing changes
