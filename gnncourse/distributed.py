@@ -272,7 +272,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The ``torchrun`` entry point: join the process group, train, rank 0 saves the result."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.out:  # checked before any process group forms or any step runs
+        out_dir = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+            parser.error(f"cannot write --out {args.out}: the folder {out_dir} does not exist or is not writable")
     values = {f.name: getattr(args, f.name) for f in fields(DDPConfig)}
     values["fanouts"] = tuple(int(k) for k in str(values["fanouts"]).split(","))
     config = DDPConfig(**values)
@@ -286,11 +291,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         data = load_graph(args.data)
         result = train_data_parallel(data, config, rank, world_size)
-        if rank == 0 and args.out:
+        if rank == 0 and args.out:  # atomically: a kill mid-write leaves no truncated file
+            tmp = f"{args.out}.{os.getpid()}.tmp"
             torch.save({"state_dict": result.model.state_dict(), "config": asdict(config),
                         "seconds": result.seconds, "steps": result.steps,
                         "seeds_per_second": result.seeds_per_second, "world_size": world_size,
-                        "threads": torch.get_num_threads(), "losses": result.losses}, args.out)
+                        "threads": torch.get_num_threads(), "losses": result.losses}, tmp)
+            os.replace(tmp, args.out)
     finally:
         if world_size > 1:
             torch.distributed.destroy_process_group()

@@ -148,3 +148,10 @@ def test_bad_calls_say_what_to_do(graph, tmp_path):
         train_data_parallel(graph, DDPConfig(batch_size=40), rank=0, world_size=2)
     with pytest.raises(ValueError, match="rank must lie"):
         train_data_parallel(graph, DDPConfig(batch_size=40), rank=2, world_size=2)
+
+
+def test_cli_checks_the_output_folder_before_training(capsys):
+    from gnncourse.distributed import main
+    with pytest.raises(SystemExit):
+        main(["--data", "cora", "--out", "/nonexistent-folder/result.pt"])
+    assert "does not exist or is not writable" in capsys.readouterr().err
