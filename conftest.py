@@ -29,20 +29,7 @@ def pytest_configure(config):
     def compare_outputs(self, test, ref, skip_compare=None):
         tolerances = measured.load_tolerances(Path(str(self.fspath)))
         test = copy.deepcopy(test)
-        refs = [o for o in ref if o.get("output_type") == "stream" and o.get("name") == "stdout"]
-        news = [o for o in test if o.get("output_type") == "stream" and o.get("name") == "stdout"]
-        pairs = list(zip(refs, news))
-        results = [(r, n) for r, n in zip(
-            [o for o in ref if "text/plain" in o.get("data", {})],
-            [o for o in test if "text/plain" in o.get("data", {})])]
-        problems = []
-        for r, n in pairs:
-            n["text"], why = measured.snap(measured._text(r["text"]), measured._text(n["text"]), tolerances)
-            problems += why
-        for r, n in results:
-            n["data"]["text/plain"], why = measured.snap(
-                measured._text(r["data"]["text/plain"]), measured._text(n["data"]["text/plain"]), tolerances)
-            problems += why
+        problems = measured.snap_outputs(ref, test, tolerances)
         ok = exact_compare(self, test, ref, skip_compare)
         if not ok and problems:
             self.comparison_traceback.append(

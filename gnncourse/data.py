@@ -259,9 +259,12 @@ def _load_locked(root: Path, group: str, name: str, factory: Callable[[str], obj
     elif verify:
         verify_raw_files(raw_dir, group, name)
 
+    trusted = set()  # processed folders that matched their fingerprint: no need to stamp again
     for processed in _processed_dirs(dataset_dir):
         why = _stale_reason(group, name, raw_dir, processed)
-        if why is not None:
+        if why is None:
+            trusted.add(processed)
+        else:
             _note(f"gnncourse: rebuilding {processed} from the verified raw files: {why}")
             shutil.rmtree(processed)
     if not _processed_dirs(dataset_dir):
@@ -286,8 +289,9 @@ def _load_locked(root: Path, group: str, name: str, factory: Callable[[str], obj
                   f"they could not be read ({type(err).__name__})")
             for processed in _processed_dirs(dataset_dir):
                 shutil.rmtree(processed)
+            trusted.clear()
     for processed in _processed_dirs(dataset_dir):
-        if _stale_reason(group, name, raw_dir, processed) is not None:
+        if processed not in trusted:  # built (or rebuilt) by this load
             stamp = _fingerprint(group, name, raw_dir, processed)
             tmp = processed / f".{FINGERPRINT}.{os.getpid()}"
             tmp.write_text(json.dumps(stamp, indent=1))

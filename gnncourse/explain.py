@@ -187,9 +187,10 @@ def _check(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor
 
 
 def _check_classes(out: Tensor, target: Tensor) -> None:
-    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= out.size(-1)):
-        raise ValueError(f"target holds class {int(target.max()) if int(target.min()) >= 0 else int(target.min())}, "
-                         f"but the model predicts {out.size(-1)} classes (0..{out.size(-1) - 1})")
+    bad = target[(target < 0) | (target >= out.size(-1))]
+    if bad.numel():
+        raise ValueError(f"target holds class {int(bad[0])}, but the model predicts {out.size(-1)} "
+                         f"classes (0..{out.size(-1) - 1})")
 
 
 def _target_logprob(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,

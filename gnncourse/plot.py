@@ -153,6 +153,10 @@ def draw_graph(
 __all__ += ["computation_tree", "draw_computation_graph"]
 
 
+class _TreeTooLarge(ValueError):
+    """A level of a computation tree would exceed the caller's bound."""
+
+
 def computation_tree(edge_index: Tensor, target: int, num_layers: int,
                      num_nodes: Optional[int] = None, max_level_size: Optional[int] = None) -> list:
     r"""Unroll the neighbourhood of ``target`` into its computation tree of depth ``num_layers``.
@@ -187,7 +191,7 @@ def computation_tree(edge_index: Tensor, target: int, num_layers: int,
     for k in range(num_layers):
         size = sum(ptr[v + 1] - ptr[v] for v, _ in levels[-1])
         if max_level_size is not None and size > max_level_size:
-            raise ValueError(f"level {k + 1} of the computation tree of node {target} would hold {size} "
+            raise _TreeTooLarge(f"level {k + 1} of the computation tree of node {target} would hold {size} "
                              f"nodes (> {max_level_size})")
         levels.append([(u, i) for i, (v, _) in enumerate(levels[-1]) for u in src_sorted[ptr[v]:ptr[v + 1]]])
     return levels
@@ -231,10 +235,8 @@ def draw_computation_graph(
                 f"max_leaves")
     try:  # every node of a level has a leaf of its own below it: a level > max_leaves is too many
         levels = computation_tree(edge_index, target, num_layers, num_nodes, max_level_size=max_leaves)
-    except ValueError as err:
-        if "would hold" in str(err):
-            raise ValueError(too_many) from None
-        raise
+    except _TreeTooLarge:
+        raise ValueError(too_many) from None
     children = [[[] for _ in lvl] for lvl in levels]
     for k in range(1, len(levels)):
         for j, (_, parent) in enumerate(levels[k]):

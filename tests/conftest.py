@@ -27,6 +27,21 @@ def planetoid_raw() -> Path:
 
 
 @pytest.fixture
+def ring():
+    """A builder of small test graphs: ``ring(n)`` is an undirected n-cycle with 3 random
+    features per node, labels 0 and every node in ``train_mask``."""
+    import torch
+    from torch_geometric.data import Data
+
+    def build(n: int = 8) -> Data:
+        src = torch.arange(n)
+        ei = torch.stack([torch.cat([src, (src + 1) % n]), torch.cat([(src + 1) % n, src])])
+        return Data(x=torch.randn(n, 3), edge_index=ei, y=torch.zeros(n, dtype=torch.long),
+                    train_mask=torch.ones(n, dtype=torch.bool))
+    return build
+
+
+@pytest.fixture
 def fresh_root(tmp_path, monkeypatch) -> Path:
     """An empty data root for one test."""
     root = tmp_path / "data"

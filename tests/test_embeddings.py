@@ -142,3 +142,11 @@ def test_embeddings_input_validation():
         node2vec(edge_index, n, p=0.0)
     with pytest.raises(ValueError, match="seed="):
         node2vec(edge_index, n, generator=torch.Generator())
+
+
+def test_diverging_skipgram_stops_with_a_clear_error(ring):
+    g = ring(30)
+    from gnncourse import train, utils
+    with pytest.raises(train.NonFiniteLossError, match="smaller learning rate"):
+        deepwalk(g.edge_index, g.num_nodes, embedding_dim=8, walk_length=5, walks_per_node=10, lr=1e30, seed=0)
+    assert train.NonFiniteLossError is utils.NonFiniteLossError   # one class, importable from both

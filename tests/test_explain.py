@@ -268,3 +268,31 @@ def test_restarts_average_runs_drawn_one_after_the_other(setup):
         E.gnn_explainer(model, x, sg, t, restarts=0)
     with pytest.raises(ValueError, match="random starts"):
         E.gnn_explainer(model, x, sg, t, restarts=2, init_edge=torch.zeros(sg.edge_index.size(1)))
+
+
+@pytest.mark.parametrize("keep_prob", [1.5, 0.0, 1.0, -0.1])
+def test_linear_surrogate_refuses_a_keep_prob_outside_0_1(ring, keep_prob):
+    from gnncourse import explain as E
+    from gnncourse.models import GNNExplainerPaperNet
+    g = ring()
+    model = GNNExplainerPaperNet(3, 2).eval()
+    sg = E.computation_subgraphs(g.edge_index, torch.tensor([0]), 3, g.num_nodes)
+    with pytest.raises(ValueError, match="keep_prob must lie strictly between 0 and 1"):
+        E.linear_surrogate(model, g.x, sg, torch.tensor([0]), keep_prob=keep_prob)
+
+
+def test_explainers_node2vec_and_surrogate_name_bad_arguments(ring):
+    from gnncourse import explain as E
+    from gnncourse.embeddings import node2vec
+    from gnncourse.models import GNNExplainerPaperNet
+    g = ring()
+    model = GNNExplainerPaperNet(3, 2).eval()
+    sg = E.computation_subgraphs(g.edge_index, torch.tensor([0]), 3, g.num_nodes)
+    with pytest.raises(ValueError, match=r"class 5, but the model predicts 2 classes"):
+        E.saliency(model, g.x, sg, torch.tensor([5]))
+    with pytest.raises(ValueError, match="predicts 2 classes"):
+        E.occlusion(model, g.x, sg, torch.tensor([-1]))
+    with pytest.raises(ValueError, match="num_samples must be a positive int"):
+        E.linear_surrogate(model, g.x, sg, torch.tensor([0]), num_samples=0)
+    with pytest.raises(ValueError, match="walk_length must be a positive int"):
+        node2vec(g.edge_index, g.num_nodes, walk_length=0)

@@ -248,3 +248,13 @@ def test_training_learns_is_acyclic_and_is_reproducible():
     m2 = GraphClassifier(11, 16, 2)
     h2 = train_graph_classifier(m2, train, epochs=25, batch_size=16, show_progress=False)
     assert h2["loss"] == h["loss"]
+
+
+def test_diverging_graph_classifier_blames_the_weights_not_the_input(ring):
+    from gnncourse.graph_classification import GraphClassifier, make_is_acyclic, train_graph_classifier
+    graphs = make_is_acyclic(graphs_per_family=4, seed=0, features="degree", max_degree=10)
+    torch.manual_seed(0)
+    model = GraphClassifier(11, 8, 2, pooling="sum")
+    from gnncourse.train import NonFiniteLossError
+    with pytest.raises(NonFiniteLossError, match="weights diverged"):
+        train_graph_classifier(model, graphs, epochs=20, lr=1e12, seed=0, show_progress=False)

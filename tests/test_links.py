@@ -176,3 +176,12 @@ def test_walk_cooccurrence_loss_matches_skipgram_and_hand_formula():
     assert got.item() == pytest.approx(expected, rel=1e-6)
     with pytest.raises(ValueError, match=r"\[P, k\]"):
         walk_cooccurrence_loss(z, torch.tensor([[0], [1]]), torch.tensor([2]))
+
+
+def test_link_auc_names_diverged_embeddings_instead_of_failing_in_sklearn(ring):
+    from gnncourse.links import link_auc
+    z = torch.randn(8, 4)
+    z[3] = float("nan")
+    pos, neg = torch.tensor([[0, 3], [1, 4]]), torch.tensor([[0, 5], [6, 7]])
+    with pytest.raises(ValueError, match="NaN or inf"):
+        link_auc(z, pos, neg)

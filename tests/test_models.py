@@ -171,3 +171,12 @@ def test_gat_attention_stays_on_its_edges_when_the_input_has_self_loops():
             assert torch.allclose(b[6:], a, atol=1e-6)                # ring edges: same coefficients
             incoming = torch.zeros(6).index_add_(0, ring[1], a)       # softmax over N(v) and the loop
             assert torch.allclose(b[:6], 1 - incoming, atol=1e-5)     # the loop gets the rest
+
+
+def test_float64_features_are_named_before_a_matmul_fails(ring):
+    from gnncourse.models import MeanAggregationGNN
+    g = ring()
+    model = MeanAggregationGNN(3, 4, 2)
+    with pytest.raises(ValueError, match=r"x is torch.float64 but the model's weights are torch.float32"):
+        model(g.x.double(), g.edge_index)
+    assert model.double()(g.x.double(), g.edge_index).dtype == torch.float64   # both converted: fine

@@ -208,3 +208,26 @@ def test_isolated_seed_and_dataclass():
     assert isinstance(sub, SampledSubgraph)
     assert sub.nodes.tolist() == [0, 2, 1]
     assert sub.global_edge_index().tolist() == [[1], [2]]
+
+
+@pytest.mark.parametrize("fanouts, match", [([2.7], "whole number"), (10, "a list"), ([True], "whole number"),
+                                            ([0], "positive int or -1")])
+def test_fanouts_are_not_truncated_silently(ring, fanouts, match):
+    g = ring()
+    rowptr, col = in_csr(g.edge_index, g.num_nodes)
+    with pytest.raises(ValueError, match=match):
+        sample_neighbors(rowptr, col, torch.tensor([0]), fanouts)
+
+
+def test_fanouts_accept_numpy_and_tensor_ints(ring):
+    import numpy as np
+    g = ring()
+    rowptr, col = in_csr(g.edge_index, g.num_nodes)
+    a = sample_neighbors(rowptr, col, torch.tensor([0]), [np.int64(2), torch.tensor(1)], torch.Generator().manual_seed(0))
+    b = sample_neighbors(rowptr, col, torch.tensor([0]), [2, 1], torch.Generator().manual_seed(0))
+    assert torch.equal(a.global_edge_index(), b.global_edge_index())
+
+
+def test_batch_size_is_not_truncated_silently(ring):
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 2.5"):
+        NeighborBatches(ring(), batch_size=2.5, fanouts=[2])

@@ -7,8 +7,9 @@ Executes each chapter once per seed and CPU kernel setting: the seed replaces ``
 in the chapter's first code cell (a chapter without that line runs with its own seeds
 only), the kernel setting is PyTorch's ``ATEN_CPU_CAPABILITY`` (``native``: unset, the
 best kernels of this CPU). Two runs side by side (``--jobs 2``) get one thread each, so
-that they do not fight over the two cores. Runs are cached in ``_build/spread/`` so that an interrupted
-measurement resumes. Then, for every line printed by a cell tagged ``nbval-check-output``:
+that they do not fight over the two cores. Runs are cached in ``_build/spread/``, keyed by the
+chapter's code cells and the package's source, so that an interrupted measurement resumes.
+Then, for every line printed by a cell tagged ``nbval-check-output``:
 
 - a number that differs between kernel settings at the same seed, or a fraction that
   differs between runs at all, is *measured*: it gets a tolerance of twice its range over
@@ -88,7 +89,7 @@ def run_once(notebook: Path, seed: int, kernel: str, out: Path) -> None:
                 result["errors"][str(i)] = f"{o.ename}: {o.evalue}"
         if "nbval-check-output" in cell.metadata.get("tags", []):
             result["checked"][str(i)] = measured.output_texts(cell.outputs)
-        else:  # kept for checking the prose's claims about unchecked cells (`--show`)
+        else:  # kept in the cache, to check the prose's claims about unchecked cells
             result.setdefault("unchecked", {})[str(i)] = measured.output_texts(cell.outputs)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
@@ -97,13 +98,14 @@ def run_once(notebook: Path, seed: int, kernel: str, out: Path) -> None:
 
 
 def code_hash(notebook: Path) -> str:
-    """What a run depends on: the code cells and their tags (not the prose)."""
+    """What a run depends on: the code cells and their tags (not the prose), and the package."""
     import hashlib
 
     import nbformat
     nb = nbformat.read(notebook, as_version=4)
     code = [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells if c.cell_type == "code"]
-    return hashlib.sha256(json.dumps(code).encode()).hexdigest()[:16]
+    package = [(p.name, p.read_text()) for p in sorted((ROOT / "gnncourse").glob("*.py"))]
+    return hashlib.sha256(json.dumps([code, package]).encode()).hexdigest()[:16]
 
 
 def cached_run(notebook: Path, seed: int, kernel: str, fresh: bool, threads: int = 0) -> dict:

@@ -110,16 +110,33 @@ def snap(ref: str, fresh: str, tolerances: Dict[str, List[Optional[float]]]) -> 
     return "\n".join(out), problems
 
 
+def snap_outputs(ref: Sequence[dict], fresh: Sequence[dict], tolerances: Dict[str, List[Optional[float]]]) -> List[str]:
+    """Snap, in place, each fresh stdout stream and ``text/plain`` result to its committed
+    counterpart (in order) where it matches within tolerance; return why the others do not."""
+    def texts(outputs):
+        streams = [(o, "text") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        results = [(o["data"], "text/plain") for o in outputs if "text/plain" in o.get("data", {})]
+        return streams, results
+
+    problems: List[str] = []
+    for refs, news in zip(texts(ref), texts(fresh)):
+        for (r, rk), (n, nk) in zip(refs, news):
+            n[nk], why = snap(text_of(r[rk]), text_of(n[nk]), tolerances)
+            problems += why
+    return problems
+
+
 def output_texts(outputs: Sequence[dict]) -> List[Tuple[str, str]]:
     """The text a cell printed, as (kind, text): stdout streams joined, then each result."""
-    stdout = "".join(_text(o["text"]) for o in outputs
+    stdout = "".join(text_of(o["text"]) for o in outputs
                      if o.get("output_type") == "stream" and o.get("name") == "stdout")
     texts = [("stdout", stdout)] if stdout else []
     for o in outputs:
         if o.get("output_type") in ("execute_result", "display_data") and "text/plain" in o.get("data", {}):
-            texts.append(("text/plain", _text(o["data"]["text/plain"])))
+            texts.append(("text/plain", text_of(o["data"]["text/plain"])))
     return texts
 
 
-def _text(t) -> str:
+def text_of(t) -> str:
+    """A notebook text field, stored as one string or a list of lines, as one string."""
     return "".join(t) if isinstance(t, list) else t
