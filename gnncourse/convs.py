@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .layers import MeanAggregation
+from .layers import MeanAggregation, mean_adjacency_csr
 from .utils import check_edge_index, check_features
 
 __all__ = [
@@ -47,7 +47,10 @@ __all__ = [
     "GINLayer",
     "LAYERS",
     "make_layer",
+    "run_layer",
     "GNN",
+    "dirichlet_energy",
+    "mean_cosine_distance",
 ]
 
 
@@ -85,13 +88,19 @@ def add_self_loops(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Ten
         edges first, then the loops of nodes ``0..N-1`` in order.
     """
     check_edge_index(edge_index, num_nodes=num_nodes)
+    if edge_weight is not None and edge_weight.shape != (edge_index.size(1),):
+        raise ValueError(f"edge_weight must have shape [E] = [{edge_index.size(1)}], got {list(edge_weight.shape)}")
+    return _add_self_loops(edge_index, num_nodes, edge_weight, fill_value)
+
+
+def _add_self_loops(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Tensor] = None,
+                    fill_value: float = 1.0) -> Tuple[Tensor, Optional[Tensor]]:
+    """:func:`add_self_loops` without the input checks."""
     keep = edge_index[0] != edge_index[1]
     loops = torch.arange(num_nodes, device=edge_index.device, dtype=edge_index.dtype)
     out = torch.cat([edge_index[:, keep], loops.repeat(2, 1)], dim=1)
     if edge_weight is None:
         return out, None
-    if edge_weight.shape != (edge_index.size(1),):
-        raise ValueError(f"edge_weight must have shape [E] = [{edge_index.size(1)}], got {list(edge_weight.shape)}")
     loop_weight = edge_weight.new_full((num_nodes,), fill_value)
     loop_weight[edge_index[0][~keep]] = edge_weight[~keep]
     return out, torch.cat([edge_weight[keep], loop_weight])
@@ -119,8 +128,14 @@ def gcn_norm(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Tensor] =
         ``(edge_index, weight)``: the edges (with the loops appended) and one weight each.
     """
     check_edge_index(edge_index, num_nodes=num_nodes)
+    return _gcn_norm(edge_index, num_nodes, edge_weight, self_loops, dtype)
+
+
+def _gcn_norm(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Tensor], self_loops: bool,
+              dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
+    """:func:`gcn_norm` without the input checks."""
     if self_loops:
-        edge_index, edge_weight = add_self_loops(edge_index, num_nodes, edge_weight)
+        edge_index, edge_weight = _add_self_loops(edge_index, num_nodes, edge_weight)
     if edge_weight is None:
         edge_weight = torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device)
     src, dst = edge_index[0], edge_index[1]
@@ -203,8 +218,13 @@ class GCNLayer(nn.Module):
             nn.init.zeros_(self.bias)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
-        n = _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
-        edge_index, w = gcn_norm(edge_index, n, edge_weight, self.self_loops, dtype=x.dtype)
+        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        return self.message_passing(x, edge_index, edge_weight)
+
+    def message_passing(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """:meth:`forward` without the input checks (a model checks its inputs once, not per layer)."""
+        n = x.size(0)
+        edge_index, w = _gcn_norm(edge_index, n, edge_weight, self.self_loops, x.dtype)
         src, dst = edge_index[0], edge_index[1]
         h = self.lin(x)  # W h_u for every node, [N, F']
         messages = h.index_select(0, src) * w.unsqueeze(1)  # message: [E, F']
@@ -280,8 +300,12 @@ class GATLayer(nn.Module):
 
     def attention(self, x: Tensor, edge_index: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         r"""Return ``(h [N, K, F'], edge_index with loops [2, E'], alpha [E', K])`` (alpha before dropout)."""
-        n = _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
-        edge_index, _ = add_self_loops(edge_index, n)
+        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        return self._attention(x, edge_index)
+
+    def _attention(self, x: Tensor, edge_index: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        n = x.size(0)
+        edge_index, _ = _add_self_loops(edge_index, n)
         src, dst = edge_index[0], edge_index[1]
         h = self.lin(x).view(n, self.heads, self.out_channels)  # W^k h_u, [N, K, F']
         score_src = (h * self.att_src).sum(-1)  # a_src^T W h_u, [N, K]
@@ -290,7 +314,12 @@ class GATLayer(nn.Module):
         return h, edge_index, segment_softmax(e, dst, n)  # alpha: [E', K]
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        h, edge_index, alpha = self.attention(x, edge_index)
+        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        return self.message_passing(x, edge_index)
+
+    def message_passing(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """:meth:`forward` without the input checks (a model checks its inputs once, not per layer)."""
+        h, edge_index, alpha = self._attention(x, edge_index)
         src, dst = edge_index[0], edge_index[1]
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
         messages = h.index_select(0, src) * alpha.unsqueeze(-1)  # message: [E', K, F']
@@ -356,7 +385,11 @@ class GINLayer(nn.Module):
             self.eps.fill_(self.initial_eps)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        n = _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        return self.message_passing(x, edge_index)
+
+    def message_passing(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """:meth:`forward` without the input checks (a model checks its inputs once, not per layer)."""
         src, dst = edge_index[0], edge_index[1]
         m = torch.zeros_like(x).index_add_(0, dst, x.index_select(0, src))  # message h_u, aggregate: sum
         return self.mlp((1 + self.eps) * x + m)  # update
@@ -389,6 +422,19 @@ def _mean(in_channels: int, out_channels: int, **kwargs) -> nn.Module:
 
 #: The layers a model can be built from, by name: ``name -> factory(in, out, **options)``.
 LAYERS: Dict[str, Callable[..., nn.Module]] = {"mean": _mean, "gcn": _gcn, "gat": _gat, "gin": _gin}
+
+
+def run_layer(layer: nn.Module, x: Tensor, edge_index: Tensor) -> Tensor:
+    """Apply ``layer`` to inputs a model has already checked (no per-layer checks).
+
+    The package's layers skip their checks through ``message_passing``; chapter 2's
+    :class:`~gnncourse.layers.MeanAggregation` through ``propagate`` with its :math:`\\tilde A`.
+    """
+    if isinstance(layer, MeanAggregation):
+        return layer.propagate(x, mean_adjacency_csr(edge_index, x.size(0), x.dtype))
+    if hasattr(layer, "message_passing"):
+        return layer.message_passing(x, edge_index)
+    return layer(x, edge_index)
 
 
 def make_layer(name: str, in_channels: int, out_channels: int, **options) -> nn.Module:
@@ -459,12 +505,11 @@ class GNN(nn.Module):
 
     def embeddings(self, x: Tensor, edge_index: Tensor) -> list:
         r"""Every layer's output ``[H^{(1)}, ..., H^{(K)}]`` (hidden ones after the activation)."""
-        check_features(x)
-        check_edge_index(edge_index, num_nodes=x.size(0))
+        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
         act = F.relu if self.activation == "relu" else F.elu
         h, out = x, []
         for k, layer in enumerate(self.layers):
-            new = layer(F.dropout(h, p=self.dropout, training=self.training), edge_index)
+            new = run_layer(layer, F.dropout(h, p=self.dropout, training=self.training), edge_index)
             if k < self.num_layers - 1:
                 new = act(new)
                 if self.residual and k > 0:
@@ -479,3 +524,46 @@ class GNN(nn.Module):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, "
                 f"layer={self.layer!r}, num_layers={self.num_layers}, residual={self.residual})")
+
+
+# --- Smoothness of node representations: how over-smoothing is measured --------------------
+
+
+def dirichlet_energy(x: Tensor, edge_index: Tensor) -> float:
+    r"""The Dirichlet energy of node vectors relative to their size: 0 when neighbours agree.
+
+    .. math:: E(H) = \frac{\sum_{(u, v) \in E} \lVert \mathbf{h}_u - \mathbf{h}_v \rVert^2}
+                          {\sum_{v} \lVert \mathbf{h}_v \rVert^2}
+
+    Dividing by the total squared norm makes it blind to scale: multiplying all vectors by
+    a constant does not change it, so a small value means the rows have become *alike*
+    along the edges, not merely small. Over-smoothing drives it towards 0.
+
+    Args:
+        x: node vectors ``[N, F]``.
+        edge_index: edges ``[2, E]`` (both directions for an undirected graph).
+    """
+    check_features(x)
+    check_edge_index(edge_index, num_nodes=x.size(0))
+    diff = x.index_select(0, edge_index[0]) - x.index_select(0, edge_index[1])  # [E, F]
+    total = x.pow(2).sum()
+    return float(diff.pow(2).sum() / total) if total > 0 else 0.0
+
+
+def mean_cosine_distance(x: Tensor, num_pairs: int = 20000, seed: int = 0) -> float:
+    r"""The mean cosine distance between the vectors of random node pairs (MAD).
+
+    .. math:: \mathrm{MAD}(H) = \operatorname{mean}_{(u, v)} \Big(1 - \frac{\mathbf{h}_u^\top
+              \mathbf{h}_v}{\lVert \mathbf{h}_u \rVert \lVert \mathbf{h}_v \rVert}\Big)
+
+    over ``num_pairs`` pairs ``u != v`` drawn with a generator seeded by ``seed``; 0 when
+    all rows point the same way. A zero row counts as distance 1 from everything.
+    """
+    check_features(x)
+    n = x.size(0)
+    if n < 2:
+        raise ValueError(f"mean_cosine_distance needs at least 2 nodes, got {n}")
+    g = torch.Generator().manual_seed(seed)
+    u = torch.randint(0, n, (num_pairs,), generator=g)
+    v = (u + torch.randint(1, n, (num_pairs,), generator=g)) % n  # v != u
+    return float((1 - F.cosine_similarity(x[u], x[v], dim=1, eps=1e-12)).mean())

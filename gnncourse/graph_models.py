@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .convs import make_layer
+from .convs import make_layer, run_layer
 from .utils import check_edge_index, check_features
 
 __all__ = ["sum_readout", "mean_readout", "max_readout", "READOUTS", "readout", "GNNGraphClassifier"]
@@ -154,7 +154,7 @@ class GNNGraphClassifier(nn.Module):
         check_edge_index(edge_index, num_nodes=x.size(0))
         h, out = x, []
         for layer in self.layers:
-            h = F.relu(layer(h, edge_index))
+            h = F.relu(run_layer(layer, h, edge_index))
             out.append(h)
         return out
 

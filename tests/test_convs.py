@@ -200,3 +200,17 @@ def test_bad_inputs():
         add_self_loops(ei, 30, torch.ones(3))
     with pytest.raises(ValueError, match="activation"):
         GNN(6, 8, 2, activation="tanh")
+
+
+def test_smoothness_measures():
+    from gnncourse.convs import dirichlet_energy, mean_cosine_distance
+
+    ei = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # path 0 - 1 - 2
+    same = torch.ones(3, 2)
+    assert dirichlet_energy(same, ei) == 0.0 and mean_cosine_distance(same) == pytest.approx(0.0, abs=1e-6)
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert dirichlet_energy(x, ei) == pytest.approx(8 / 3)  # 4 directed edges, each |d|^2 = 2; norms 3
+    assert dirichlet_energy(5 * x, ei) == pytest.approx(dirichlet_energy(x, ei))  # scale-free
+    assert 0.0 < mean_cosine_distance(x) < 1.0
+    with pytest.raises(ValueError, match="at least 2 nodes"):
+        mean_cosine_distance(torch.ones(1, 2))
