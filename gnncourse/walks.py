@@ -20,6 +20,7 @@ Conventions
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Tuple
 
 import torch
@@ -109,69 +110,199 @@ def _stay_put_csr(rowptr: Tensor, col: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     return ptr, new_deg, new_col
 
 
-def _uniform_step(ptr: Tensor, deg: Tensor, col: Tensor, cur: Tensor,
-                  generator: Optional[torch.Generator]) -> Tensor:
-    """One uniform step for every walker: a neighbour of ``cur`` drawn with prob. 1/deg.
+class _EdgeSet:
+    """Exact membership test ``x in N(t)`` for many pairs at once.
 
-    ``(ptr, deg, col)`` from :func:`_stay_put_csr` (every ``deg >= 1``). ``index_select`` is
-    the same gather as ``ptr[cur]``, several times faster on the CPU.
+    A dense boolean adjacency matrix for small graphs (one gather per query); otherwise an
+    open-addressing hash table of the edge keys ``t * N + x`` with linear probing, laid out
+    by sorting the keys by their home slot: key ``i`` (in that order) lands in slot
+    ``max(home_i, slot_{i-1} + 1)``, a running maximum. A query then compares the ``K``
+    slots from its home on (``K`` = the longest probe of any key, a handful), in one gather.
+    ``torch.searchsorted`` over all edges would do the same job 5-10 times slower.
     """
-    u = torch.rand(cur.numel(), generator=generator, dtype=torch.float64)
-    # u <= 1 - 2**-53, so in float64 u * deg < deg for every deg < 2**52: offset in 0..deg-1
-    offset = (u * deg.index_select(0, cur)).long()
-    return col.index_select(0, ptr.index_select(0, cur) + offset)
+
+    DENSE_MAX_NODES = 4096  # a dense N x N bool matrix up to 16 MB
+    _GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)  # Fibonacci hashing multiplier, as int64
+
+    def __init__(self, src: Tensor, dst: Tensor, num_nodes: int):
+        self.n = num_nodes
+        key = src * num_nodes + dst
+        if num_nodes <= self.DENSE_MAX_NODES:
+            self.dense = torch.zeros(num_nodes * num_nodes, dtype=torch.bool)
+            self.dense[key] = True
+            return
+        self.dense = None
+        self.bits = max(4, (key.numel() - 1).bit_length() + 2)  # load factor <= 1/4
+        home, order = torch.sort(self._home(key))
+        rank = torch.arange(key.numel())
+        slot = rank + torch.cummax(home - rank, 0).values  # linear probing, all keys at once
+        self.window = int((slot - home).max()) + 1
+        self.table = torch.full((max(1 << self.bits, int(slot[-1]) + 1) + self.window,), -1, dtype=torch.long)
+        self.table[slot] = key.index_select(0, order)
+
+    def _home(self, key: Tensor) -> Tensor:
+        return ((key * self._GOLDEN) >> (64 - self.bits)) & ((1 << self.bits) - 1)
+
+    def contains(self, src: Tensor, dst: Tensor) -> Tensor:
+        """``[n]`` bool: whether each ``src[i] -> dst[i]`` is an edge."""
+        key = torch.add(dst, src, alpha=self.n)
+        if self.dense is not None:
+            return self.dense.index_select(0, key)
+        windows = self.table.as_strided((self.table.numel() - self.window + 1, self.window), (1, 1))
+        return (windows.index_select(0, self._home(key)) == key.unsqueeze(1)).any(1)
 
 
-def _is_edge(key: Tensor, num_nodes: int, src: Tensor, dst: Tensor) -> Tensor:
-    """Whether each ``src[i] -> dst[i]`` is an edge; ``key`` = sorted ``row * N + col``."""
-    if key.numel() == 0:
-        return torch.zeros_like(src, dtype=torch.bool)
-    query = src * num_nodes + dst
-    pos = torch.searchsorted(key, query).clamp_(max=key.numel() - 1)
-    return key.index_select(0, pos) == query
+class _Graph:
+    """What every walker's step reads: the stay-put CSR, and for node2vec the edge set."""
+
+    def __init__(self, rowptr: Tensor, col: Tensor, second_order: bool):
+        self.ptr, self.deg, self.col = _stay_put_csr(rowptr, col)
+        self.degm1 = self.deg - 1
+        num_nodes, num_edges = self.deg.numel(), self.col.numel()
+        # ptr * 2**31 + r * deg, shifted right by 31, is ptr + floor(r * deg / 2**31)
+        self.base = self.ptr << 31 if num_edges < 2**31 else None
+        self.edges, self.symmetric = None, True
+        if second_order:
+            src = torch.repeat_interleave(torch.arange(num_nodes), self.deg)
+            self.edges = _EdgeSet(src, self.col, num_nodes)
+            self.symmetric = bool(self.edges.contains(self.col, src).all())
+
+    def uniform_move(self, cur: Tensor, bits: Tensor) -> Tensor:
+        """One uniform step from ``cur``: neighbour ``floor(bits * deg / 2**31)`` of each.
+
+        ``bits`` holds 31 random bits per walker, so every neighbour has probability within
+        ``2**-31`` of ``1/deg``; the offset stays below ``deg`` by construction.
+        """
+        deg = self.deg.index_select(0, cur)
+        if self.base is not None:
+            pos = torch.addcmul(self.base.index_select(0, cur), bits, deg) >> 31
+        else:
+            pos = self.ptr.index_select(0, cur) + ((bits * deg) >> 31)
+        return self.col.index_select(0, pos)
 
 
-def _node2vec_step(
-    csr: Tuple[Tensor, Tensor, Tensor],
-    key: Tensor,
-    prev: Tensor,
-    cur: Tensor,
-    p: float,
-    q: float,
-    generator: Optional[torch.Generator],
-) -> Tensor:
-    r"""One second-order step for every walker, by rejection sampling (exact).
+_BITS31 = (1 << 31) - 1
 
-    Propose :math:`x` uniformly from :math:`N(v)` and accept it with probability
-    :math:`\alpha_{pq}(t, x) / \alpha_{\max}`, :math:`\alpha_{\max} = \max(1/p, 1, 1/q)`;
-    rejected walkers propose again. The accepted :math:`x` then has probability
-    proportional to :math:`\alpha_{pq}(t, x)`. A proposal whose uniform draw falls below
-    :math:`\alpha_{\min} / \alpha_{\max}` is accepted whatever :math:`x` is, without the
-    (costlier) test :math:`x \in N(t)`.
+
+class _RandomBits:
+    """31-bit random integers for the uniform steps, two from each 63-bit draw.
+
+    All draws of a walk are made at once (``[ceil(steps / 2), n]``); ``row(i)`` then takes
+    the low or the high 31 bits of draw ``i // 2``, with one cheap operation per step.
     """
-    num_nodes = csr[0].numel()
-    nxt = cur.clone()
-    a_return, a_out = 1.0 / p, 1.0 / q
-    a_max, a_min = max(a_return, 1.0, a_out), min(a_return, 1.0, a_out)
-    todo = torch.arange(cur.numel())
+
+    def __init__(self, steps: int, n: int, generator: Optional[torch.Generator]):
+        self.draws = torch.empty((steps + 1) // 2, n, dtype=torch.long).random_(generator=generator)
+
+    def row(self, i: int) -> Tensor:
+        draw = self.draws[i // 2]
+        return draw & _BITS31 if i % 2 == 0 else draw >> 32
+
+
+def _node2vec_proposals(g: _Graph, t: Tensor, ptr: Tensor, deg: Tensor, degm1: Tensor,
+                        scale: Tensor, p: float, q: float,
+                        generator: Optional[torch.Generator]) -> Tuple[Tensor, Tensor]:
+    r"""One proposal per entry, with the return edge folded out (exact rejection sampling).
+
+    The envelope gives each of the ``deg`` neighbours the mass :math:`B = \max(1, 1/q)`
+    and the return edge :math:`t` an extra mass :math:`1/p`, taken whole:
+    :math:`z = u \cdot (\deg + R/B)` with :math:`R = 1/p` if the walker can return, else 0.
+    :math:`z \ge \deg` proposes the return, always accepted. Otherwise neighbour
+    :math:`x = N(v)[\lfloor z \rfloor]` is proposed; the fractional part of :math:`z` is a
+    fresh uniform draw that accepts it with probability :math:`\alpha_{pq}(t, x) / B`,
+    where a proposal of :math:`t` itself has weight 0 (its mass is all in the return).
+    The envelope is thus :math:`\max(1, 1/q)`, whatever :math:`p` is. The membership
+    test :math:`x \in N(t)` runs only where the fractional part alone cannot decide.
+    Returns ``(x, accepted)``.
+    """
+    z = torch.rand(t.numel(), generator=generator, dtype=torch.float64).mul_(scale)
+    returns = z >= deg
+    k = torch.minimum(z.long(), degm1)
+    x = g.col.index_select(0, ptr + k)
+    moves = x != t
+    if q == 1.0:  # every non-return neighbour weighs 1 = B
+        accept = moves.logical_or_(returns)
+    else:
+        # q > 1: weights 1 (x in N(t)) or 1/q, B = 1: accept if frac < 1/q or x in N(t)
+        # q < 1: weights 1 (x in N(t)) or 1/q = B: accept if frac < q or x not in N(t)
+        decided = (torch.frac(z) < (1.0 / q if q > 1 else q)).logical_or_(returns)
+        accept = decided & (moves | returns)
+        test = (moves & ~decided).nonzero().squeeze(1)
+        if test.numel():
+            member = g.edges.contains(t.index_select(0, test), x.index_select(0, test))
+            accept.index_copy_(0, test, member if q > 1 else ~member)
+    return torch.where(returns, t, x), accept
+
+
+def _node2vec_move(g: _Graph, prev: Tensor, cur: Tensor, p: float, q: float,
+                   generator: Optional[torch.Generator]) -> Tensor:
+    """One exact second-order step for every walker: rounds of proposals until all accept.
+
+    The first round gives every walker one proposal. Each later round gives each walker
+    still waiting ``m`` proposals at once (``m`` from the acceptance rate seen so far, the
+    work bounded by the first round's) and keeps the first accepted one: the same outcome
+    as proposing one after the other, with a few rounds instead of dozens.
+    """
+    ptr, deg, degm1 = g.ptr.index_select(0, cur), g.deg.index_select(0, cur), g.degm1.index_select(0, cur)
+    big_b = max(1.0, 1.0 / q)
+    if g.symmetric:  # t is a neighbour of v for every walker: a return is always possible
+        scale = deg + 1.0 / (p * big_b)
+    else:
+        scale = deg + g.edges.contains(cur, prev).double().mul_(1.0 / (p * big_b))
+    x, accept = _node2vec_proposals(g, prev, ptr, deg, degm1, scale, p, q, generator)
+    nxt = x
+    todo = (~accept).nonzero().squeeze(1)
+    n = cur.numel()
+    rate = max(1.0 - todo.numel() / n, 1.0 / 64)  # acceptance rate of the first round
     while todo.numel():
-        t, v = prev.index_select(0, todo), cur.index_select(0, todo)
-        x = _uniform_step(*csr, v, generator)
-        u = torch.rand(todo.numel(), generator=generator, dtype=torch.float64) * a_max
-        accept = u < a_min  # accepted whatever alpha(t, x) is
-        check = (~accept).nonzero().flatten()
-        if check.numel():
-            tc, xc = t.index_select(0, check), x.index_select(0, check)
-            if q == 1.0:  # "x in N(t)" and "x far from t" weigh the same: skip the edge test
-                alpha = torch.where(xc == tc, a_return, 1.0)
-            else:
-                alpha = torch.where(_is_edge(key, num_nodes, tc, xc), 1.0, a_out)
-                alpha = torch.where(xc == tc, a_return, alpha)
-            accept.index_copy_(0, check, u.index_select(0, check) < alpha)
-        done = accept.nonzero().flatten()
-        nxt.index_copy_(0, todo.index_select(0, done), x.index_select(0, done))
-        todo = todo.masked_select(~accept)
+        w = todo.numel()
+        # enough proposals per walker that all accept with probability ~0.999, within n draws
+        m = max(1, min(n // w, math.ceil(math.log(1e-3 / w) / math.log1p(-rate)) if rate < 1 else 1))
+        sel = todo.repeat(m)  # [m * w]: proposal j of waiting walker i at j * w + i
+        x, accept = _node2vec_proposals(
+            g, prev.index_select(0, sel), ptr.index_select(0, sel), deg.index_select(0, sel),
+            degm1.index_select(0, sel), scale.index_select(0, sel), p, q, generator)
+        # index of each walker's first accepted proposal: the number of rejections before it
+        first = (accept.view(m, w).cumsum(0) == 0).sum(0)
+        got = first < m
+        chosen = x.view(m, w).gather(0, first.clamp(max=m - 1).unsqueeze(0)).squeeze(0)
+        nxt.index_copy_(0, todo[got], chosen[got])
+        todo = todo[~got]
     return nxt
+
+
+def _walk_chunk(g: _Graph, start: Tensor, out: Tensor, p: float, q: float,
+                generator: Optional[torch.Generator]) -> None:
+    """Walk every walker of one chunk to the end, writing ``out`` (``[n, L + 1]``)."""
+    walk_length = out.size(1) - 1
+    uniform = p == 1 and q == 1
+    bits = _RandomBits(walk_length if uniform else 1, start.numel(), generator)
+    cur = g.uniform_move(start, bits.row(0))  # the first step has no previous node: uniform
+    out[:, 1] = cur
+    prev = start
+    for i in range(2, walk_length + 1):
+        if uniform:
+            nxt = g.uniform_move(cur, bits.row(i - 1))
+        else:
+            nxt = _node2vec_move(g, prev, cur, p, q, generator)
+        out[:, i] = nxt
+        prev, cur = cur, nxt
+
+
+CHUNK = 16384  # walkers per chunk: each chunk walks on its own thread, with its own RNG
+
+
+def _chunks(num_walkers: int) -> list:
+    """Row ranges of the chunks: an even number of near-equal parts of at most ``CHUNK`` rows.
+
+    The split depends on the number of walkers only, never on the number of threads, so a
+    seed gives the same walks on one thread as on many.
+    """
+    k = -(-num_walkers // CHUNK)
+    if k > 1:
+        k += k % 2
+    bounds = [num_walkers * i // k for i in range(k + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def random_walks(
@@ -241,19 +372,19 @@ def random_walks(
     walks[:, 0] = start
     if walk_length == 0 or start.numel() == 0:
         return walks
-    csr = _stay_put_csr(rowptr, col)
-    uniform = p == 1 and q == 1
-    if not uniform:  # sorted edge keys for the membership test x in N(t)
-        row = torch.repeat_interleave(torch.arange(num_nodes), rowptr[1:] - rowptr[:-1])
-        key = row * num_nodes + col
-    cur = _uniform_step(*csr, start, generator)
-    walks[:, 1] = cur
-    prev = start
-    for i in range(2, walk_length + 1):
-        if uniform:
-            nxt = _uniform_step(*csr, cur, generator)
-        else:
-            nxt = _node2vec_step(csr, key, prev, cur, p, q, generator)
-        walks[:, i] = nxt
-        prev, cur = cur, nxt
+    g = _Graph(rowptr, col, second_order=not (p == 1 and q == 1))
+    chunks = _chunks(start.numel())
+    if len(chunks) == 1:
+        _walk_chunk(g, start, walks, p, q, generator)
+        return walks
+    seeds = torch.randint(0, 2**62, (len(chunks),), generator=generator).tolist()
+    jobs = [(g, start[a:b], walks[a:b], p, q, torch.Generator().manual_seed(s))
+            for (a, b), s in zip(chunks, seeds)]
+    threads = min(torch.get_num_threads(), len(jobs))
+    if threads == 1:
+        for job in jobs:
+            _walk_chunk(*job)
+    else:  # torch releases the GIL inside each operation: the chunks' steps overlap
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda job: _walk_chunk(*job), jobs))
     return walks
