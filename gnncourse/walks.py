@@ -8,7 +8,8 @@ parameter ``q``).
 The graph is stored in CSR form: the out-neighbours of node ``v`` are
 ``col[rowptr[v]:rowptr[v + 1]]``, sorted. A walk step for every walker is then a handful of
 tensor operations (gather the degree, draw an offset, gather the neighbour), with no Python
-loop over walkers. pyg-lib's compiled random walk is not used: it is not installed in the
+loop over walkers; chunks of walkers run on separate threads (torch releases the GIL
+inside each operation). pyg-lib's compiled random walk is not used: it is not installed in the
 course environment, and this pure-PyTorch version is what the tests check.
 
 Conventions
@@ -329,12 +330,18 @@ def random_walks(
             1/q & \text{otherwise} \quad\text{(move outward)}
         \end{cases}
 
-    The first step has no previous node and is uniform. Steps are drawn exactly by
-    rejection sampling: a uniform proposal is accepted with probability
-    :math:`\alpha_{pq}(t, x) / \max(1/p, 1, 1/q)`. A step then costs on average
-    :math:`\max(1/p, 1, 1/q) / \bar\alpha` proposals (:math:`\bar\alpha` the mean weight
-    of the neighbours): cheap for moderate settings, slow for extreme ones such as
-    ``p = 0.25, q = 4``, where most proposals are rejected.
+    The first step has no previous node and is uniform. Second-order steps are drawn
+    exactly by rejection sampling with the return edge folded out (as in KnightKing): the
+    return to :math:`t` gets its own proposal mass :math:`1/p`, every neighbour the mass
+    :math:`B = \max(1, 1/q)`, and a neighbour proposal is accepted with probability
+    :math:`\alpha_{pq}(t, x) / B`. The envelope no longer depends on ``p``, so even
+    ``p = 0.25, q = 4`` accepts most proposals. Uniform offsets come from 31 random bits
+    (each neighbour's probability is within :math:`2^{-31}` of :math:`1/\deg(v)`).
+
+    The walkers are split into chunks of at most ``CHUNK`` (an even number of chunks when
+    there are several), each walked on its own thread with its own generator seeded from
+    ``generator``: up to ``torch.get_num_threads()`` chunks run at once, and a seed gives
+    the same walks whatever the number of threads.
 
     A walker at a node without out-neighbours stays put: the rest of its row repeats that
     node (so an isolated start node gives a constant walk).

@@ -222,3 +222,81 @@ def test_node2vec_refuses_unsorted_rows_uniform_walks_do_not_need_them():
     # an unsorted last row followed by empty rows is still caught
     with pytest.raises(ValueError, match="must be sorted"):
         random_walks(torch.tensor([0, 1, 3, 3]), torch.tensor([1, 2, 0]), torch.tensor([0]), 2, p=2.0)
+
+
+# --- Exact category probabilities at the extreme settings (issue 19) -----------------------
+# From t = 0 on the small graph, the walker reaches v = 1 or v = 2 (probability 1/2 each).
+# For either v, its three neighbours fall into one category each: the return x = 0 (weight
+# 1/p), the common neighbour of t and v (weight 1), and the far node 3 (weight 1/q). At
+# (p, q) = (0.25, 4) the weights are 4, 1, 1/4; at (4, 0.25) they are 1/4, 1, 4: both sum to
+# 21/4. Each count is compared with its binomial expectation by a z-test with |z| < 6, whose
+# false-failure probability is 2e-9 per comparison; the seeds are fixed, so the outcome is
+# deterministic. A step drawn with the wrong weights (e.g. without the return's own mass)
+# misses by hundreds of standard deviations at this sample size.
+HAND_COMPUTED = {
+    (0.25, 4.0): {"return": 16 / 21, "common": 4 / 21, "far": 1 / 21},
+    (4.0, 0.25): {"return": 1 / 21, "common": 4 / 21, "far": 16 / 21},
+}
+
+
+def assert_binomial(count, n, prob, what):
+    z = (count - n * prob) / (n * prob * (1 - prob)) ** 0.5
+    assert abs(z) < 6, f"{what}: {count} of {n}, expected {n * prob:.1f} (z = {z:.1f})"
+
+
+def category_counts(walks, offset=0):
+    """First steps to v in {1, 2}, and the second steps from (0, v) by category."""
+    t, v, x = (walks[:, :3] - offset).t()
+    common = torch.where(v == 1, 2, 1)  # N(0) = {1, 2}: the other one of them
+    return {
+        "first to 1": int((v == 1).sum()), "n": walks.size(0),
+        "return": int((x == t).sum()), "common": int((x == common).sum()), "far": int((x == 3).sum()),
+    }
+
+
+@pytest.mark.parametrize("p,q", list(HAND_COMPUTED))
+@pytest.mark.parametrize("padding", [0, 5000], ids=["dense-edge-set", "hashed-edge-set"])
+def test_extreme_settings_match_hand_computed_probabilities(p, q, padding):
+    # padding > 0 renumbers the small graph after 5000 isolated nodes, so that the edge-set
+    # test uses the hash table (more than 4096 nodes) instead of the dense matrix
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index + padding, n + padding)
+    w = 120_000  # several chunks of walkers: also the threaded path
+    walks = random_walks(rowptr, col, torch.full((w,), padding), 2, p=p, q=q,
+                         generator=torch.Generator().manual_seed(19))
+    c = category_counts(walks, padding)
+    assert_binomial(c["first to 1"], w, 0.5, "first step to node 1")
+    assert c["return"] + c["common"] + c["far"] == w  # every second step is one of the three
+    for category, prob in HAND_COMPUTED[(p, q)].items():
+        assert_binomial(c[category], w, prob, category)
+
+
+def test_directed_graph_without_return_edge_matches_formula():
+    # 0 -> 1 -> {2, 3}, 0 -> 2, and 2, 3 -> 0: from (t, v) = (0, 1) there is no way back
+    # (1 -> 0 is not an edge), 2 is a neighbour of 0 (weight 1), 3 is not (weight 1/q = 1/4)
+    edge_index = torch.tensor([[0, 1, 1, 0, 2, 3], [1, 2, 3, 2, 0, 0]])
+    rowptr, col = to_csr(edge_index, 4)
+    w = 100_000
+    walks = random_walks(rowptr, col, torch.zeros(w, dtype=torch.long), 2, p=0.25, q=4.0,
+                         generator=torch.Generator().manual_seed(5))
+    via_1 = walks[walks[:, 1] == 1]
+    assert_binomial(via_1.size(0), w, 0.5, "first step to node 1")
+    assert_binomial(int((via_1[:, 2] == 2).sum()), via_1.size(0), 0.8, "common neighbour 2")
+    assert set(via_1[:, 2].tolist()) == {2, 3}
+
+
+@pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.25, 4.0)])
+def test_walks_do_not_depend_on_the_number_of_threads(p, q):
+    g = torch.Generator().manual_seed(3)
+    edge_index = torch.randint(0, 300, (2, 2000), generator=g)
+    rowptr, col = to_csr(torch.cat([edge_index, edge_index.flip(0)], 1), 300)
+    start = torch.arange(300).repeat(120)  # 36,000 walkers: several chunks
+    threads = torch.get_num_threads()
+    try:
+        runs = []
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            runs.append(random_walks(rowptr, col, start, 8, p=p, q=q, generator=torch.Generator().manual_seed(4)))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(runs[0], runs[1])
