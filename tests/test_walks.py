@@ -3,12 +3,20 @@ import pytest
 import torch
 from scipy.stats import chi2
 
+from gnncourse import walks as walks_module
 from gnncourse.walks import random_walks, to_csr
 
 # A small undirected graph with a triangle (0, 1, 2), a tail 2-3-4, a chord 1-3,
 # a self-loop on 4 and an isolated node 5.
 UNDIRECTED = [(0, 1), (0, 2), (1, 2), (2, 3), (3, 4), (1, 3)]
 N_SMALL = 6
+
+
+@pytest.fixture(params=["tables", "rejection"])
+def second_order_method(request, monkeypatch):
+    """Run a node2vec test with per-edge tables, then with rejection sampling."""
+    monkeypatch.setattr(walks_module, "TABLE_ENTRIES_PER_STEP", 1e12 if request.param == "tables" else 0)
+    return request.param
 
 
 def small_graph():
@@ -46,7 +54,7 @@ def test_to_csr_matches_dense_adjacency():
 
 
 @pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.5, 2.0), (4.0, 0.25), (2.0, 1.0)])
-def test_every_step_follows_an_edge(p, q):
+def test_every_step_follows_an_edge(p, q, second_order_method):
     edge_index, n = small_graph()
     rowptr, col = to_csr(edge_index, n)
     nb = neighbours(edge_index, n)
@@ -72,7 +80,7 @@ def test_cora_sized_random_graph_steps_are_edges():
 
 
 @pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.25, 4.0)])
-def test_isolated_nodes_and_sinks_stay_put(p, q):
+def test_isolated_nodes_and_sinks_stay_put(p, q, second_order_method):
     edge_index, n = small_graph()
     rowptr, col = to_csr(edge_index, n)
     walks = random_walks(rowptr, col, torch.tensor([5, 5]), 7, p=p, q=q)
@@ -132,7 +140,7 @@ def chi_square_against(walks, nb, p, q):
 
 
 @pytest.mark.parametrize("p,q", [(0.25, 4.0), (4.0, 0.25), (0.5, 1.0), (1.0, 1.0)])
-def test_second_order_transitions_match_node2vec_formula(p, q):
+def test_second_order_transitions_match_node2vec_formula(p, q, second_order_method):
     edge_index, n = small_graph()
     rowptr, col = to_csr(edge_index, n)
     nb = neighbours(edge_index, n)
@@ -256,7 +264,7 @@ def category_counts(walks, offset=0):
 
 @pytest.mark.parametrize("p,q", list(HAND_COMPUTED))
 @pytest.mark.parametrize("padding", [0, 5000], ids=["dense-edge-set", "hashed-edge-set"])
-def test_extreme_settings_match_hand_computed_probabilities(p, q, padding):
+def test_extreme_settings_match_hand_computed_probabilities(p, q, padding, second_order_method):
     # padding > 0 renumbers the small graph after 5000 isolated nodes, so that the edge-set
     # test uses the hash table (more than 4096 nodes) instead of the dense matrix
     edge_index, n = small_graph()
@@ -271,7 +279,7 @@ def test_extreme_settings_match_hand_computed_probabilities(p, q, padding):
         assert_binomial(c[category], w, prob, category)
 
 
-def test_directed_graph_without_return_edge_matches_formula():
+def test_directed_graph_without_return_edge_matches_formula(second_order_method):
     # 0 -> 1 -> {2, 3}, 0 -> 2, and 2, 3 -> 0: from (t, v) = (0, 1) there is no way back
     # (1 -> 0 is not an edge), 2 is a neighbour of 0 (weight 1), 3 is not (weight 1/q = 1/4)
     edge_index = torch.tensor([[0, 1, 1, 0, 2, 3], [1, 2, 3, 2, 0, 0]])
@@ -286,7 +294,7 @@ def test_directed_graph_without_return_edge_matches_formula():
 
 
 @pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.25, 4.0)])
-def test_walks_do_not_depend_on_the_number_of_threads(p, q):
+def test_walks_do_not_depend_on_the_number_of_threads(p, q, second_order_method):
     g = torch.Generator().manual_seed(3)
     edge_index = torch.randint(0, 300, (2, 2000), generator=g)
     rowptr, col = to_csr(torch.cat([edge_index, edge_index.flip(0)], 1), 300)
