@@ -398,7 +398,10 @@ def random_walks(
     return to :math:`t` gets its own proposal mass :math:`1/p`, every neighbour the mass
     :math:`B = \max(1, 1/q)`, and a neighbour proposal is accepted with probability
     :math:`\alpha_{pq}(t, x) / B`. The envelope no longer depends on ``p``, so even
-    ``p = 0.25, q = 4`` accepts most proposals. Uniform offsets come from 31 random bits
+    ``p = 0.25, q = 4`` accepts most proposals. When the graph is small next to the walk
+    (:math:`\sum_v \deg(v)^2` at most ``TABLE_ENTRIES_PER_STEP`` times its steps, as on
+    Cora), each step instead reads per-edge tables of the neighbours sorted by weight, with
+    no rejection at all. Uniform offsets come from 31 random bits
     (each neighbour's probability is within :math:`2^{-31}` of :math:`1/\deg(v)`).
 
     The walkers are split into chunks of at most ``CHUNK`` (an even number of chunks when
@@ -435,9 +438,9 @@ def random_walks(
     rowptr, col, start = rowptr.long(), col.long(), start.long()
     if not (p == 1 and q == 1) and not _rows_sorted(rowptr, col):
         raise ValueError(
-            "each row of col must be sorted: a node2vec step (p or q != 1) finds the previous "
-            "node among the neighbours by binary search, and an unsorted row silently gives wrong "
-            "probabilities; build (rowptr, col) with to_csr(edge_index, num_nodes)")
+            "each row of col must be sorted: node2vec walks (p or q != 1) take the sorted, "
+            "duplicate-free rows that to_csr builds (a duplicate neighbour would count twice); "
+            "build (rowptr, col) with to_csr(edge_index, num_nodes)")
     walks = torch.empty(start.numel(), walk_length + 1, dtype=torch.long)
     walks[:, 0] = start
     if walk_length == 0 or start.numel() == 0:
