@@ -59,11 +59,15 @@ def node_table(seeds=range(5)) -> None:
     from torch_geometric.transforms import NormalizeFeatures
 
     out = RESULTS / "beyond_mean_node_classification.csv"
-    rows = []
-    for dataset, loader in (("Cora", load_cora), ("CiteSeer", load_citeseer)):
-        data = loader(transform=NormalizeFeatures())[0]
-        for name, r in NODE_RECIPES.items():
-            for seed in seeds:
+    rows = list(csv.DictReader(open(out))) if out.exists() else []  # resume: keep finished runs
+    done = {(r["dataset"], r["model"], int(r["seed"])) for r in rows}
+    datasets = {"Cora": load_cora(transform=NormalizeFeatures())[0],
+                "CiteSeer": load_citeseer(transform=NormalizeFeatures())[0]}
+    for seed in seeds:  # seed by seed, so that a partial run covers every model and dataset
+        for dataset, data in datasets.items():
+            for name, r in NODE_RECIPES.items():
+                if (dataset, name, seed) in done:
+                    continue
                 start = time.perf_counter()
                 seed_everything(seed)
                 model = GNN(data.num_features, out_channels=int(data.y.max()) + 1, **r["model"])
