@@ -388,6 +388,11 @@ def main():
               "cold ratio = fastest peer's seconds / gnncourse's. ensmallen is no peer for p != 1 "
               "(biased walks).")
     text = markdown(table(rows, cold), header)
+    wrong = sorted({(r["name"], r["graph"], r["setting"], r["note"]) for r in rows
+                    if "note" in r and r["note"].startswith("wrong")})
+    if wrong:
+        text += "\nExcluded as wrong (a step that is no edge): " + "; ".join(
+            f"{name} on {graph}, {setting} ({note})" for name, graph, setting, note in wrong) + ".\n"
     print("\n" + text)
     if args.write:
         out = HERE / "results" / "walks.md"
