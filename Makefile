@@ -7,6 +7,8 @@ export GNNCOURSE_DATA ?= $(HOME)/.cache/gnncourse/data
 # `make notebooks` writes the outputs with this CPU's best kernels; `make test` re-executes
 # the chapters under other kernels, so every test run is a cross-machine run.
 CHECK_KERNELS ?= default
+# The package's docstring examples run as tests too (`--doctest-modules` on these paths).
+DOCTESTS := gnncourse benchmarks/_timing.py
 
 .PHONY: help install book test unit browser notebooks tolerances bench clean
 
@@ -25,10 +27,10 @@ book: install  ## build the book into _build/html, executing every chapter
 
 test: install  ## everything CI checks: book build (no second execution), unit tests, nbval
 	$(BIN)/python tools/build_book.py --no-execute
-	ATEN_CPU_CAPABILITY=$(CHECK_KERNELS) $(BIN)/python -m pytest tests chapters --nbval-lax --nbval-sanitize-with tools/nbval_sanitize.cfg --nbval-cell-timeout 600
+	ATEN_CPU_CAPABILITY=$(CHECK_KERNELS) $(BIN)/python -m pytest tests $(DOCTESTS) chapters --doctest-modules --nbval-lax --nbval-sanitize-with tools/nbval_sanitize.cfg --nbval-cell-timeout 600
 
 unit: install  ## the package's unit tests only (not the browser test of the built book)
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(BIN)/python -m pytest tests $(DOCTESTS) --doctest-modules -m "not browser"
 
 browser: install  ## render the book, open every page in headless Chromium; screenshots in _build/screenshots
 	$(BIN)/python tools/build_book.py --no-execute

@@ -3,19 +3,17 @@
     python benchmarks/bench_layers.py
 
 Forward + backward of one layer on Cora (1433 -> 64) and on a random graph with 100K nodes
-and 1M edges (64 -> 64). Runs alternate between the two layers and the median is reported,
-so load from other processes affects both alike. Then the dense-vs-sparse crossover of the
+and 1M edges (64 -> 64), timed interleaved with ``benchmarks/_timing.py`` (warm-up, median,
+ratio, goal: within 1.2x of PyG), so load from other processes affects both alike. Then the dense-vs-sparse crossover of the
 matrix form Ã H at a fixed average degree of 10.
 """
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 
 import torch
-from torch_geometric.nn import SAGEConv
 
+from _timing import race, report
 from gnncourse.data import load_cora
 from gnncourse.layers import MeanAggregation, mean_adjacency
 
@@ -30,21 +28,11 @@ def fwd_bwd(layer, x, edge_index):
 def compare(name, x, edge_index, out_channels, reps):
     torch.manual_seed(0)
     ours = MeanAggregation(x.size(1), out_channels)
-    ref = SAGEConv(x.size(1), out_channels, aggr="mean")
-    with torch.no_grad():
-        ref.lin_l.weight.copy_(ours.lin_neigh.weight)
-        ref.lin_l.bias.copy_(ours.lin_neigh.bias)
-        ref.lin_r.weight.copy_(ours.lin_self.weight)
+    ref = ours.to_pyg()
     assert torch.allclose(ours(x, edge_index), ref(x, edge_index), atol=1e-4)
-    times = {"gnncourse": [], "PyG": []}
-    for _ in range(reps):  # alternate, so both see the same machine load
-        for key, layer in (("gnncourse", ours), ("PyG", ref)):
-            start = time.perf_counter()
-            fwd_bwd(layer, x, edge_index)
-            times[key].append(time.perf_counter() - start)
-    a, b = statistics.median(times["gnncourse"]), statistics.median(times["PyG"])
-    print(f"{name:32s} gnncourse {a * 1e3:8.1f} ms   PyG SAGEConv {b * 1e3:8.1f} ms   "
-          f"ratio {a / b:.2f}x (target <= 1.2x)", flush=True)
+    t = race({"gnncourse": lambda: fwd_bwd(ours, x, edge_index),
+              "PyG SAGEConv": lambda: fwd_bwd(ref, x, edge_index)}, repeats=reps)
+    report(f"{name}: forward + backward", t, ours="gnncourse", reference="PyG SAGEConv", goal=1 / 1.2)
 
 
 def crossover(avg_degree=10, feats=64, sizes=(16, 32, 64, 128, 250, 500, 1000, 2000, 4000, 8000)):
@@ -55,11 +43,8 @@ def crossover(avg_degree=10, feats=64, sizes=(16, 32, 64, 128, 250, 500, 1000, 2
         ei = torch.randint(0, n, (2, n * avg_degree), generator=g)
         x = torch.randn(n, feats, generator=g)
         dense, sparse = mean_adjacency(ei, n, layout="dense"), mean_adjacency(ei, n, layout="csr")
-        td, ts = [], []
-        for _ in range(21 if n < 1000 else 5):
-            s = time.perf_counter(); dense @ x; td.append(time.perf_counter() - s)
-            s = time.perf_counter(); sparse @ x; ts.append(time.perf_counter() - s)
-        d, sp = statistics.median(td), statistics.median(ts)
+        t = race({"dense": lambda: dense @ x, "sparse": lambda: sparse @ x}, repeats=21 if n < 1000 else 5)
+        d, sp = t["dense"].median, t["sparse"].median
         print(f"  |V|={n:6d}  dense {d * 1e3:8.2f} ms ({4 * n * n / 2**20:7.1f} MiB)   "
               f"sparse {sp * 1e3:7.2f} ms ({(12 * n * avg_degree + 8 * n) / 2**20:5.2f} MiB)   "
               f"dense/sparse {d / sp:6.1f}x", flush=True)

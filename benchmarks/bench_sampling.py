@@ -22,7 +22,8 @@ features, 4 classes), builds the sampler's CSR, then trains a 2-layer
   the graph, unlike the activations a full-graph step would need, printed beside it.
 
 Also, in the same run and on the same graph and seeds, the vectorized sampler against a
-plain Python loop over nodes (``sample_neighbors_python``): the ratio is the speed-up.
+plain Python loop over nodes (``sample_neighbors_python``), timed with ``benchmarks/_timing.py``
+(warm-up, interleaved, median): the ratio is the speed-up.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ import random
 import subprocess
 import sys
 import time
+
+from _timing import race
 
 MB = 2 ** 20
 
@@ -88,16 +91,19 @@ def child(num_nodes: int, steps: int, compare_batches: int, threads: int) -> dic
     train_s = time.perf_counter() - t
     peak_train = _status("VmHWM")
 
-    # The sampler alone, vectorized against the Python loop, on the same seeds.
+    # The sampler alone, vectorized against the Python loop, on the same seeds, interleaved.
     gen = torch.Generator().manual_seed(1)
     seed_sets = [torch.randperm(num_nodes, generator=gen)[:batch_size] for _ in range(compare_batches)]
-    t = time.perf_counter()
-    vec_nodes = sum(sample_neighbors(loader.rowptr, loader.col, s, fanouts, gen).num_nodes for s in seed_sets)
-    vec_s = time.perf_counter() - t
     rng = random.Random(0)
-    t = time.perf_counter()
-    loop_nodes = sum(sample_neighbors_python(loader.rowptr, loader.col, s, fanouts, rng).num_nodes for s in seed_sets)
-    loop_s = time.perf_counter() - t
+    sampled_nodes = {}
+
+    def run(name, sample, stream):
+        sampled_nodes[name] = sum(sample(loader.rowptr, loader.col, s, fanouts, stream).num_nodes for s in seed_sets)
+
+    t = race({"vectorized": lambda: run("vectorized", sample_neighbors, gen),
+              "loop": lambda: run("loop", sample_neighbors_python, rng)}, repeats=3)
+    vec_nodes, vec_s = sampled_nodes["vectorized"], t["vectorized"].median
+    loop_nodes, loop_s = sampled_nodes["loop"], t["loop"].median
 
     # What one full-graph training step would keep for back-propagation: input, hidden
     # pre-activation, ReLU output, dropout masks and outputs, aggregated means (float32).

@@ -36,8 +36,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-import torch
+import torch_geometric
 from filelock import FileLock
+from torch_geometric.datasets import KarateClub, Planetoid, TUDataset
 
 __all__ = [
     "DatasetError",
@@ -51,6 +52,7 @@ __all__ = [
     "load_mutag",
     "load_mutagenicity",
     "MUTAG_ATOMS",
+    "MUTAG_VALENCY",
     "MUTAGENICITY_ATOMS",
 ]
 
@@ -97,6 +99,9 @@ OPTIONAL = {
 
 #: Atom symbol of each one-hot position of ``x`` (from the datasets' READMEs).
 MUTAG_ATOMS = ["C", "N", "O", "F", "I", "Cl", "Br"]
+#: Maximum number of bonds per atom of MUTAG, in the order of :data:`MUTAG_ATOMS`. Every
+#: molecule of MUTAG respects it (``tests/test_data.py`` and the XGNN chapter check this).
+MUTAG_VALENCY = [4, 3, 2, 1, 1, 1, 1]
 MUTAGENICITY_ATOMS = ["C", "O", "Cl", "H", "N", "F", "Br", "S", "P", "I", "Na", "K", "Li", "Ca"]
 
 
@@ -173,8 +178,6 @@ def _processed_dirs(dataset_dir: Path):
 
 def _fingerprint(group: str, name: str, raw_dir: Path, processed: Path) -> dict:
     """What a processed folder was made from, and what it holds."""
-    import torch_geometric
-
     raw = {f: d for f, d in _expected_files(group, name).items() if (raw_dir / f).exists()}
     files = {p.name: _sha256(p) for p in sorted(processed.iterdir()) if p.is_file() and p.name != FINGERPRINT}
     return {"dataset": f"{group}/{name}", "raw_sha256": raw,
@@ -301,15 +304,11 @@ def _load_locked(root: Path, group: str, name: str, factory: Callable[[str], obj
 
 def load_karate_club():
     """Zachary's karate club (34 members, 78 friendships, 4 communities); built in, no files."""
-    from torch_geometric.datasets import KarateClub
-
     return KarateClub()
 
 
 def load_planetoid(name: str, verify: bool = True, **kwargs):
     """Cora or CiteSeer with the public split (``train_mask``, ``val_mask``, ``test_mask``)."""
-    from torch_geometric.datasets import Planetoid
-
     names = {"cora": "Cora", "citeseer": "CiteSeer"}
     if name.lower() not in names:
         raise ValueError(f"unknown Planetoid dataset {name!r}; choose one of {sorted(names.values())}")
@@ -329,8 +328,6 @@ def load_citeseer(**kwargs):
 
 def load_tu(name: str, verify: bool = True, **kwargs):
     """A TUDataset graph-classification benchmark: ``'MUTAG'`` or ``'Mutagenicity'``."""
-    from torch_geometric.datasets import TUDataset
-
     names = {"mutag": "MUTAG", "mutagenicity": "Mutagenicity"}
     if name.lower() not in names:
         raise ValueError(f"unknown TU dataset {name!r}; choose one of {sorted(names.values())}")
@@ -362,8 +359,6 @@ def load_mutagenicity(ground_truth: bool = False, verify: bool = True, **kwargs)
     """
     if not ground_truth:
         return load_tu("Mutagenicity", verify=verify, **kwargs)
-    from torch_geometric.datasets import TUDataset
-
     load_tu("Mutagenicity", verify=verify)  # make sure the verified raw files are there
     src = data_root() / "TUDataset" / "Mutagenicity" / "raw"
     gt_file = src / "Mutagenicity_edge_gt.txt"

@@ -29,8 +29,9 @@ or from Python/Jupyter with :func:`launch`, which does the same on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -42,10 +43,16 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor
+from torch.nn.parallel import DistributedDataParallel
+from torch_geometric.data import Data
 
+from .data import load_planetoid
+from .models import MeanAggregationGNN
 from .sampling import SampledSubgraph, in_csr, sample_neighbors
-from .utils import check_edge_index, check_features, progress
+from .train import fit, seed_node_classification_step
+from .utils import check_edge_index, check_features
 
 __all__ = [
     "DDPConfig",
@@ -164,8 +171,6 @@ def rank_batches(data, rowptr: Tensor, col: Tensor, config: DDPConfig, epoch: in
     ids, seeds first) and ``batch_size`` (its seeds), ready for
     :func:`gnncourse.train.seed_node_classification_step`.
     """
-    from torch_geometric.data import Data
-
     if config.shards % world_size:
         raise ValueError(f"shards ({config.shards}) must be a multiple of the number of processes ({world_size})")
     per_rank = config.shards // world_size
@@ -195,8 +200,6 @@ class TrainResult:
 def build_model(data, config: DDPConfig) -> torch.nn.Module:
     """The model every process starts from: a :class:`~gnncourse.models.MeanAggregationGNN`
     with one layer per fanout, initialised from ``config.seed``."""
-    from .models import MeanAggregationGNN
-
     torch.manual_seed(config.seed)
     return MeanAggregationGNN(data.num_features, config.hidden_channels, int(data.y.max()) + 1,
                               num_layers=len(config.fanouts), dropout=config.dropout)
@@ -211,10 +214,8 @@ def train_data_parallel(data, config: DDPConfig = DDPConfig(), rank: int = 0, wo
     the model is wrapped in ``DistributedDataParallel``, which broadcasts rank 0's initial
     weights and all-reduces the gradients in every ``backward``. The loop is
     :func:`gnncourse.train.fit` with :func:`~gnncourse.train.seed_node_classification_step`,
-    as in chapter 4: nothing else changes.
+    as in single-process mini-batch training: nothing else changes.
     """
-    from .train import fit, seed_node_classification_step
-
     check_features(data.x)
     check_edge_index(data.edge_index, data.num_nodes)
     if not 0 <= rank < world_size:
@@ -222,8 +223,6 @@ def train_data_parallel(data, config: DDPConfig = DDPConfig(), rank: int = 0, wo
     model = build_model(data, config)
     trained = model
     if world_size > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
         if not torch.distributed.is_initialized():
             raise ValueError("world_size > 1 needs torch.distributed.init_process_group first (run under torchrun)")
         trained = DistributedDataParallel(model)
@@ -245,8 +244,6 @@ def load_graph(spec: str):
     """``'cora'`` or ``'citeseer'`` (public split, from :mod:`gnncourse.data`), or the path
     of a PyG ``Data`` saved with ``torch.save``."""
     if spec.lower() in ("cora", "citeseer"):
-        from .data import load_planetoid
-
         return load_planetoid(spec)[0]
     path = Path(spec)
     if not path.is_file():
@@ -285,8 +282,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if rank != 0:  # one progress bar is enough
         os.environ["GNNCOURSE_PROGRESS"] = "0"
     if world_size > 1:
-        import torch.distributed as dist
-
         dist.init_process_group(args.backend)  # reads MASTER_ADDR/PORT, RANK, WORLD_SIZE set by torchrun
     try:
         data = load_graph(args.data)
@@ -308,6 +303,39 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_forwarding(cmd: Sequence[str], env: dict, timeout: float) -> Tuple[int, str]:
+    """Run ``cmd``, copy its output (stdout and stderr) to our stderr as it comes, and return
+    its exit code and the last 4,000 characters of its output.
+
+    The timeout holds whether or not the command prints: we wait for output at most until
+    the deadline. Past it, the command and every process it started are killed and a
+    ``RuntimeError`` says so.
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)  # its own process group: kill takes its children too
+    tail = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([proc.stdout], [], [], max(remaining, 0))
+            if not ready:  # nothing to read before the deadline: the command hangs or works silently
+                raise RuntimeError(f"{Path(cmd[0]).name} {' '.join(cmd[1:3])} ... did not finish within "
+                                   f"{timeout} s; it was stopped. Pass a larger timeout if it needs longer")
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            sys.stderr.write(chunk.decode(errors="replace"))
+            sys.stderr.flush()
+            tail = (tail + chunk)[-4000:]
+        return proc.wait(), tail.decode(errors="replace")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
 
 
 def launch(nproc: int, config: DDPConfig = DDPConfig(), data: str = "cora", threads_per_process: int = 1,
@@ -335,21 +363,9 @@ def launch(nproc: int, config: DDPConfig = DDPConfig(), data: str = "cora", thre
         env = dict(os.environ, OMP_NUM_THREADS=str(threads_per_process), GLOO_SOCKET_IFNAME="lo",
                    PYTHONUNBUFFERED="1")
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        tail = b""
-        deadline = time.monotonic() + timeout
-        while True:  # forward the output (progress bar, errors) as it comes
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            sys.stderr.write(chunk.decode(errors="replace"))
-            sys.stderr.flush()
-            tail = (tail + chunk)[-4000:]
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"torchrun did not finish within {timeout} s")
-        if proc.wait() != 0 or not out.is_file():
-            raise RuntimeError(f"torchrun failed (exit {proc.returncode}):\n{tail.decode(errors='replace')}")
+        code, tail = run_forwarding(cmd, env, timeout)
+        if code != 0 or not out.is_file():
+            raise RuntimeError(f"torchrun failed (exit {code}):\n{tail}")
         result = torch.load(out, weights_only=False)
         result["wall_seconds"] = time.perf_counter() - started
     data_obj = load_graph(data)

@@ -6,21 +6,23 @@ product :math:`z_u^\top z_v`. Training makes the score high for nodes that co-oc
 random walks (DeepWalk :cite:`perozzi2014deepwalk`, node2vec :cite:`grover2016node2vec`)
 and low for random pairs, with word2vec's negative sampling :cite:`mikolov2013distributed`.
 
-Chapter 01 builds the loss inline, then reuses :func:`deepwalk` and :func:`node2vec`; the
-training chapter reuses them for its "shallow embeddings" baseline.
+A reader builds the loss inline first; :func:`deepwalk` and :func:`node2vec` package the whole
+pipeline (walks, then skip-gram) for reuse, e.g. as the "shallow embeddings" baseline.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
 from torch import Tensor, nn
 
-from .utils import NonFiniteLossError, check_edge_index, progress
+from .train import History, fit
+from .utils import NonFiniteLossError, check_edge_index
 from .walks import random_walks, to_csr
 
-__all__ = ["SkipGram", "walk_pairs", "fit_skipgram", "train_skipgram", "deepwalk", "node2vec"]
+__all__ = ["SkipGram", "walk_pairs", "negative_distribution", "fit_skipgram", "train_skipgram", "deepwalk", "node2vec", "linear_probe"]
 
 
 class SkipGram(nn.Module):
@@ -40,7 +42,7 @@ class SkipGram(nn.Module):
         embedding_dim: :math:`d`.
         sparse: sparse gradients (only the rows used in a batch are touched), trained with
             ``torch.optim.SparseAdam``; worth it for very large graphs. The default dense
-            gradients with ``Adam`` are faster on graphs of Cora's size.
+            gradients with ``Adam`` are faster on graphs of a few thousand nodes.
         generator: seeds the initialisation :math:`Z_{vj} \sim \mathcal{N}(0, 1/d)`.
     """
 
@@ -110,7 +112,7 @@ def walk_pairs(walks: Tensor, window_size: int) -> Tensor:
     return torch.cat(pairs, dim=1).long() if pairs else torch.empty(2, 0, dtype=torch.long)
 
 
-def _negative_distribution(walks: Tensor, num_nodes: int, power: float) -> Tensor:
+def negative_distribution(walks: Tensor, num_nodes: int, power: float) -> Tensor:
     """word2vec's noise distribution: node frequency on the walks to the power ``power``."""
     counts = torch.bincount(walks.reshape(-1), minlength=num_nodes).double()
     probs = counts.pow(power) if power != 0 else torch.ones(num_nodes, dtype=torch.float64)
@@ -128,9 +130,11 @@ def fit_skipgram(
     batch_size: int = 64,
     negative_power: float = 0.75,
     generator: Optional[torch.Generator] = None,
-    desc: str = "skip-gram",
-) -> List[float]:
-    r"""Train ``model`` on walk windows with negative sampling; return the mean loss per epoch.
+    desc: Optional[str] = "skip-gram",
+) -> History:
+    r"""Train ``model`` on walk windows with negative sampling, through :func:`gnncourse.train.fit`;
+    return its :class:`~gnncourse.train.History` (``"loss"``: the mean loss per epoch over the
+    epoch's positive pairs).
 
     Each epoch shuffles the walks, cuts them into batches of ``batch_size`` walks, turns a
     batch into its positive pairs (:func:`walk_pairs`), draws ``num_negatives`` negatives per
@@ -148,33 +152,21 @@ def fit_skipgram(
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
     walk_pairs(walks[:1], window_size)  # validates walks and window_size
-    probs = _negative_distribution(walks, model.num_nodes, negative_power)
+    probs = negative_distribution(walks, model.num_nodes, negative_power)
     sparse = model.embedding.sparse
     opt = (torch.optim.SparseAdam if sparse else torch.optim.Adam)(model.parameters(), lr=lr)
-    num_batches = -(-walks.size(0) // batch_size)
-    history: List[float] = []
-    bar = progress(total=epochs * num_batches, desc=desc)
-    for epoch in range(epochs):
+
+    def epoch_batches(epoch: int):  # a fresh shuffle of the walks every epoch
         order = torch.randperm(walks.size(0), generator=generator)
-        total, count = 0.0, 0
-        for b in range(num_batches):
-            pos = walk_pairs(walks.index_select(0, order[b * batch_size:(b + 1) * batch_size]), window_size)
-            neg = torch.multinomial(probs, pos.size(1) * num_negatives, replacement=True, generator=generator)
-            loss = model.loss(pos, neg.view(pos.size(1), num_negatives))
-            if not torch.isfinite(loss):
-                bar.close()
-                raise NonFiniteLossError(
-                    f"the skip-gram loss became {loss.item()} at epoch {epoch + 1}, batch {b + 1}: the "
-                    f"embeddings diverged. Try a smaller learning rate (now {lr})")
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * pos.size(1)
-            count += pos.size(1)
-            bar.update(1)
-        history.append(total / max(count, 1))
-        bar.set_postfix(loss=f"{history[-1]:.3f}")
-    bar.close()
+        for b in range(0, walks.size(0), batch_size):
+            yield walks.index_select(0, order[b:b + batch_size])
+
+    def step(m: SkipGram, batch: Tensor):
+        pos = walk_pairs(batch, window_size)
+        neg = torch.multinomial(probs, pos.size(1) * num_negatives, replacement=True, generator=generator)
+        return m.loss(pos, neg.view(pos.size(1), num_negatives)), {"weight": pos.size(1)}
+
+    history = fit(model, opt, step, epoch_batches, epochs=epochs, desc=desc)
     if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
         raise NonFiniteLossError(f"the embeddings are not finite after training: they diverged. Try a "
                                  f"smaller learning rate (now {lr})")
@@ -185,20 +177,17 @@ def train_skipgram(
     walks: Tensor,
     num_nodes: int,
     embedding_dim: int = 128,
-    seed: int = 0,
     generator: Optional[torch.Generator] = None,
     **fit_kwargs,
 ) -> Tensor:
     r"""Learn :math:`Z` from walks with a fresh :class:`SkipGram`; return ``[num_nodes, d]``.
 
-    ``seed`` builds the generator for the initialisation, the shuffling and the negatives
-    unless an explicit ``generator`` is given. ``fit_kwargs`` go to :func:`fit_skipgram`
-    (``window_size``, ``num_negatives``, ``epochs``, ``lr``, ``batch_size``,
-    ``negative_power``, ``desc``), whose defaults are the settings of chapter 01.
+    ``generator`` drives the initialisation, the shuffling and the negatives (``None``: torch's
+    global random stream). ``fit_kwargs`` go to :func:`fit_skipgram` (``window_size``,
+    ``num_negatives``, ``epochs``, ``lr``, ``batch_size``, ``negative_power``, ``desc``).
     """
-    gen = generator if generator is not None else torch.Generator().manual_seed(seed)
-    model = SkipGram(num_nodes, embedding_dim, generator=gen)
-    fit_skipgram(model, walks, generator=gen, **fit_kwargs)
+    model = SkipGram(num_nodes, embedding_dim, generator=generator)
+    fit_skipgram(model, walks, generator=generator, **fit_kwargs)
     return model.embedding.weight.detach().clone()
 
 
@@ -218,8 +207,7 @@ def node2vec(
     trained on them by :func:`train_skipgram`, which receives ``train_kwargs``
     (``embedding_dim=128``, ``window_size=10``, ``num_negatives=1``, ``epochs=1``,
     ``lr=0.005``, ``batch_size=64``, ``negative_power=0.75`` by default). Everything is
-    seeded by ``seed``. The defaults are the settings of chapter 01, which reach a test
-    accuracy above 0.70 on Cora with a logistic regression on the public split.
+    seeded by ``seed``.
 
     Returns:
         ``[num_nodes, embedding_dim]`` embedding matrix :math:`Z`.
@@ -247,3 +235,39 @@ def deepwalk(edge_index: Tensor, num_nodes: int, **kwargs) -> Tensor:
     if "p" in kwargs or "q" in kwargs:
         raise ValueError("deepwalk walks uniformly (p = q = 1); call node2vec(edge_index, num_nodes, p=..., q=...) instead")
     return node2vec(edge_index, num_nodes, p=1.0, q=1.0, **kwargs)
+
+
+#: The regularisation strengths :func:`linear_probe` chooses from, on the validation nodes.
+PROBE_CS = (0.1, 1.0, 10.0)
+
+
+def linear_probe(z: Tensor, data, Cs: Sequence[float] = PROBE_CS, max_iter: int = 2000) -> Tuple[object, float]:
+    r"""How much of the node labels an embedding makes linearly readable: the test accuracy of a
+    logistic regression on the frozen embeddings :math:`Z`.
+
+    Each dimension is standardised with the mean and standard deviation over all nodes (the
+    embedding, not the labels, is used: every node's row is known at probe time); the inverse
+    regularisation ``C`` is chosen among ``Cs`` on ``data.val_mask``; the chosen classifier is
+    scored on ``data.test_mask``. Returns ``(classifier, test_accuracy)``.
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> y = torch.tensor([0, 1] * 10)
+        >>> m = torch.arange(20)
+        >>> d = Data(y=y, train_mask=m < 10, val_mask=(m >= 10) & (m < 14), test_mask=m >= 14)
+        >>> linear_probe(torch.stack([y.float(), torch.rand(20)], 1), d)[1]  # dimension 0 is the label
+        1.0
+    """
+    if not isinstance(z, Tensor) or z.dim() != 2 or z.size(0) != data.y.numel():
+        raise ValueError(f"z must be an [N, d] tensor with one row per node ({data.y.numel()}), "
+                         f"got {list(z.shape) if isinstance(z, Tensor) else type(z).__name__}")
+    for name in ("train_mask", "val_mask", "test_mask"):
+        if getattr(data, name, None) is None or not bool(getattr(data, name).any()):
+            raise ValueError(f"data.{name} is missing or empty: the probe trains, chooses C and tests on "
+                             "three disjoint node sets")
+    zs = (z - z.mean(0)) / z.std(0).clamp(min=1e-8)
+    X, y = zs.detach().numpy(), data.y.numpy()
+    tr, va, te = (getattr(data, f"{s}_mask").numpy() for s in ("train", "val", "test"))
+    fits = [LogisticRegression(C=C, max_iter=max_iter).fit(X[tr], y[tr]) for C in Cs]
+    best = max(fits, key=lambda clf: clf.score(X[va], y[va]))  # the first of the best, on ties
+    return best, float(best.score(X[te], y[te]))

@@ -23,20 +23,31 @@ The models are called as ``model(x, edge_index, edge_weight)`` and return logits
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import sqrt
-from typing import Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.data import Batch
+from torch_geometric.explain import Explainer as PyGExplainer
+from torch_geometric.explain import GNNExplainer as PyGGNNExplainer
 
 from .utils import check_edge_index, check_features
 
 __all__ = [
     "ComputationSubgraphs",
     "computation_subgraphs",
+    "GraphUnion",
+    "EXPLAINERS",
+    "register_explainer",
+    "get_explainer",
+    "GNNExplainerConfig",
+    "target_log_prob",
+    "target_log_odds",
+    "log_odds",
     "saliency",
     "integrated_gradients",
     "gnn_explainer",
@@ -57,8 +68,74 @@ def scatter_sum(src: Tensor, index: Tensor, size: int) -> Tensor:
     return out.index_add_(0, index, src)
 
 
+def _reverse_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """``[E]`` position of each edge's reverse ``w -> u`` in ``edge_index``, -1 where there is none."""
+    if edge_index.size(1) == 0:
+        return torch.empty(0, dtype=torch.long)
+    key = edge_index[0] * num_nodes + edge_index[1]
+    rkey = edge_index[1] * num_nodes + edge_index[0]
+    order = torch.argsort(key)
+    pos = torch.searchsorted(key[order], rkey).clamp(max=key.numel() - 1)
+    return torch.where(key[order][pos] == rkey, order[pos], torch.full_like(pos, -1))
+
+
 @dataclass
-class ComputationSubgraphs:
+class _ExplanationUnion:
+    """What every batch of explanations shares: ``B`` disjoint pieces of graph in one union,
+    one score per edge of the union. The explainers only use these fields and
+    :meth:`logits`, so they explain node predictions (:class:`ComputationSubgraphs`) and
+    whole-graph predictions (:class:`GraphUnion`) alike."""
+
+    nodes: Tensor
+    node_batch: Tensor
+    edge_index: Tensor
+    edge_id: Tensor
+    edge_batch: Tensor
+    rev: Tensor
+
+    @property
+    def num_explanations(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.nodes.numel())
+
+    def edge_counts(self) -> Tensor:
+        """``[B]`` number of edges in each explanation's subgraph."""
+        return torch.bincount(self.edge_batch, minlength=self.num_explanations)
+
+    def select(self, values: Tensor, b: int) -> Tensor:
+        """The entries of an ``[Eb]`` edge score that belong to explanation ``b``."""
+        return values[self.edge_batch == b]
+
+    def logits(self, model: nn.Module, xs: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
+        """``[B, C]`` the model's logits for the ``B`` explained predictions, given the union's
+        node features ``xs`` (``x[self.nodes]``) and one weight per union edge."""
+        raise NotImplementedError
+
+    def _subset_fields(self, bs: Tensor, pos: Tensor, keep_n: Tensor, new_n: Tensor) -> dict:
+        raise NotImplementedError
+
+    def subset(self, bs: Tensor):
+        """The union restricted to the explanations ``bs`` (renumbered ``0..len(bs)-1``)."""
+        bs = torch.as_tensor(bs, dtype=torch.long)
+        pos = torch.full((self.num_explanations,), -1, dtype=torch.long)
+        pos[bs] = torch.arange(bs.numel())
+        keep_n, keep_e = pos[self.node_batch] >= 0, pos[self.edge_batch] >= 0
+        new_n = keep_n.long().cumsum(0) - 1
+        new_e = keep_e.long().cumsum(0) - 1
+        rev = self.rev[keep_e]
+        rev = torch.where(rev >= 0, new_e[rev.clamp(min=0)], rev)
+        return type(self)(
+            nodes=self.nodes[keep_n], node_batch=pos[self.node_batch[keep_n]],
+            edge_index=new_n[self.edge_index[:, keep_e]], edge_id=self.edge_id[keep_e],
+            edge_batch=pos[self.edge_batch[keep_e]], rev=rev,
+            **self._subset_fields(bs, pos, keep_n, new_n))
+
+
+@dataclass
+class ComputationSubgraphs(_ExplanationUnion):
     r"""The computation subgraphs of ``B`` nodes, copied into one disjoint union.
 
     Attributes:
@@ -71,53 +148,69 @@ class ComputationSubgraphs:
         center: ``[B]`` position in the union of each explained node.
         node_idx: ``[B]`` the explained nodes (original ids).
         hops: ``[Nb]`` distance from each node to its explained node (messages flow to it).
+        graph_edge_index: the whole graph's ``edge_index`` the subgraphs were cut from (for
+            explainers that need the full graph, such as attention).
     """
 
-    nodes: Tensor
-    node_batch: Tensor
-    edge_index: Tensor
-    edge_id: Tensor
-    edge_batch: Tensor
-    rev: Tensor
-    center: Tensor
-    node_idx: Tensor
-    hops: Tensor
+    center: Tensor = None
+    node_idx: Tensor = None
+    hops: Tensor = None
+    graph_edge_index: Optional[Tensor] = None
 
     @property
     def num_explanations(self) -> int:
         return int(self.center.numel())
 
+    def logits(self, model: nn.Module, xs: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
+        return model(xs, self.edge_index, edge_weight)[self.center]
+
+    def _subset_fields(self, bs, pos, keep_n, new_n) -> dict:
+        # the union keeps explanations in id order; new id i is bs[i]
+        return dict(center=new_n[self.center[bs]], node_idx=self.node_idx[bs], hops=self.hops[keep_n],
+                    graph_edge_index=self.graph_edge_index)
+
+
+@dataclass
+class GraphUnion(_ExplanationUnion):
+    r"""``B`` whole graphs in one disjoint union, to explain graph-level predictions: the
+    counterpart of :class:`ComputationSubgraphs` for a graph classifier called as
+    ``model(x, edge_index, batch, edge_weight=w)`` (e.g. ``graph_classification.GraphClassifier``).
+    Build it with :meth:`from_graphs`; ``x`` passed to an explainer is then :attr:`x`.
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> g = Data(x=torch.ones(3, 1), edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]))
+        >>> gu = GraphUnion.from_graphs([g, g])
+        >>> gu.num_explanations, gu.edge_counts().tolist(), gu.rev[:4].tolist()
+        (2, [4, 4], [1, 0, 3, 2])
+    """
+
+    x: Tensor = None
+    graph_idx: Tensor = None
+
+    @classmethod
+    def from_graphs(cls, graphs: Sequence) -> "GraphUnion":
+        """The disjoint union of a list of PyG ``Data`` graphs (each with ``x`` and ``edge_index``)."""
+        graphs = list(graphs)
+        if not graphs:
+            raise ValueError("graphs is empty: give at least one graph to explain")
+        b = Batch.from_data_list(graphs)
+        check_edge_index(b.edge_index, b.num_nodes)
+        check_features(b.x, b.num_nodes)
+        n = b.num_nodes
+        return cls(nodes=torch.arange(n), node_batch=b.batch, edge_index=b.edge_index,
+                   edge_id=torch.arange(b.edge_index.size(1)), edge_batch=b.batch[b.edge_index[0]],
+                   rev=_reverse_edges(b.edge_index, n), x=b.x, graph_idx=torch.arange(len(graphs)))
+
     @property
-    def num_nodes(self) -> int:
-        return int(self.nodes.numel())
+    def num_explanations(self) -> int:
+        return int(self.graph_idx.numel())
 
-    def edge_counts(self) -> Tensor:
-        """``[B]`` number of edges in each explanation's subgraph."""
-        return torch.bincount(self.edge_batch, minlength=self.num_explanations)
+    def logits(self, model: nn.Module, xs: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
+        return model(xs, self.edge_index, self.node_batch, edge_weight=edge_weight)
 
-    def subset(self, bs: Tensor) -> "ComputationSubgraphs":
-        """The union restricted to the explanations ``bs`` (renumbered ``0..len(bs)-1``)."""
-        bs = torch.as_tensor(bs, dtype=torch.long)
-        pos = torch.full((self.num_explanations,), -1, dtype=torch.long)
-        pos[bs] = torch.arange(bs.numel())
-        keep_n, keep_e = pos[self.node_batch] >= 0, pos[self.edge_batch] >= 0
-        new_n = keep_n.long().cumsum(0) - 1
-        new_e = keep_e.long().cumsum(0) - 1
-        rev = self.rev[keep_e]
-        ok = rev >= 0
-        rev = torch.where(ok, new_e[rev.clamp(min=0)], rev)
-        # the union keeps explanations in id order; reorder so that new id i is bs[i]
-        sub = ComputationSubgraphs(
-            nodes=self.nodes[keep_n], node_batch=pos[self.node_batch[keep_n]],
-            edge_index=new_n[self.edge_index[:, keep_e]], edge_id=self.edge_id[keep_e],
-            edge_batch=pos[self.edge_batch[keep_e]], rev=rev, center=new_n[self.center[bs]],
-            node_idx=self.node_idx[bs], hops=self.hops[keep_n],
-        )
-        return sub
-
-    def select(self, values: Tensor, b: int) -> Tensor:
-        """The entries of an ``[Eb]`` edge score that belong to explanation ``b``."""
-        return values[self.edge_batch == b]
+    def _subset_fields(self, bs, pos, keep_n, new_n) -> dict:
+        return dict(x=self.x[keep_n], graph_idx=self.graph_idx[bs])
 
 
 def computation_subgraphs(edge_index: Tensor, node_idx: Union[Tensor, Sequence[int], int],
@@ -164,20 +257,21 @@ def computation_subgraphs(edge_index: Tensor, node_idx: Union[Tensor, Sequence[i
     lookup[b_node, v_node] = torch.arange(b_node.numel())
     b_edge, e_id = active.nonzero(as_tuple=True)
     ei = torch.stack([lookup[b_edge, src[e_id]], lookup[b_edge, dst[e_id]]])
-    # reverse edges: match (b, w, u) against (b, u, w)
-    nb = b_node.numel()
-    key = ei[0] * nb + ei[1]
-    rkey = ei[1] * nb + ei[0]
-    order = torch.argsort(key)
-    pos = torch.searchsorted(key[order], rkey).clamp(max=key.numel() - 1)
-    rev = torch.where(key[order][pos] == rkey, order[pos], torch.full_like(pos, -1))
+    rev = _reverse_edges(ei, b_node.numel())  # the copies are disjoint: (w, u) only matches within one
     return ComputationSubgraphs(
         nodes=v_node, node_batch=b_node, edge_index=ei, edge_id=e_id, edge_batch=b_edge, rev=rev,
         center=lookup[torch.arange(B), node_idx], node_idx=node_idx, hops=hops[b_node, v_node],
+        graph_edge_index=edge_index,
     )
 
 
-def _check(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor) -> Tensor:
+Explanations = Union["ComputationSubgraphs", "GraphUnion"]
+
+
+def _check(model: nn.Module, x: Tensor, sg: Explanations, target: Tensor) -> Tensor:
+    if not isinstance(sg, _ExplanationUnion):
+        raise ValueError(f"sg must be the ComputationSubgraphs of the explained nodes (computation_subgraphs(...)) "
+                         f"or a GraphUnion of the explained graphs, got {type(sg).__name__}")
     check_features(x)
     target = torch.as_tensor(target, dtype=torch.long).reshape(-1)
     if target.numel() != sg.num_explanations:
@@ -193,24 +287,29 @@ def _check_classes(out: Tensor, target: Tensor) -> None:
                          f"classes (0..{out.size(-1) - 1})")
 
 
-def _target_logprob(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
+def target_log_prob(model: nn.Module, x: Tensor, sg: Explanations, target: Tensor,
                     edge_weight: Tensor) -> Tensor:
-    """``[B]`` log-probability of each explained node's target class on the masked union."""
-    out = model(x[sg.nodes], sg.edge_index, edge_weight)
+    r"""``[B]`` log-probability :math:`\log p(y \mid G \odot w)` of each explained
+    prediction's target class, with the union's edges weighted by ``edge_weight [Eb]``."""
+    out = sg.logits(model, x[sg.nodes], edge_weight)
     _check_classes(out, target)
-    return out[sg.center].log_softmax(-1).gather(1, target[:, None]).squeeze(1)
+    return out.log_softmax(-1).gather(1, target[:, None]).squeeze(1)
 
 
-def _target_logodds(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
+def target_log_odds(model: nn.Module, x: Tensor, sg: Explanations, target: Tensor,
                     edge_weight: Tensor) -> Tensor:
     r"""``[B]`` log-odds :math:`\log p(y) - \log(1 - p(y))` of each target class, computed from the
-    logits (:func:`_log_odds`) so that it stays finite and ordered when :math:`p` rounds to 1."""
-    out = model(x[sg.nodes], sg.edge_index, edge_weight)
-    return _log_odds(out[sg.center], target)
+    logits (:func:`log_odds`) so that it stays finite and ordered when :math:`p` rounds to 1."""
+    return log_odds(sg.logits(model, x[sg.nodes], edge_weight), target)
 
 
-def _log_odds(out: Tensor, target: Tensor) -> Tensor:
-    r""":math:`z_y - \log\sum_{c \ne y} e^{z_c}` for logits ``out [B, C]``: the log-odds of ``y``."""
+def log_odds(out: Tensor, target: Tensor) -> Tensor:
+    r""":math:`z_y - \log\sum_{c \ne y} e^{z_c}` for logits ``out [B, C]``: the log-odds of ``y``.
+
+    Example:
+        >>> log_odds(torch.tensor([[0.0, 0.0]]), torch.tensor([0]))  # p = 1/2: log-odds 0
+        tensor([0.])
+    """
     _check_classes(out, target)
     z_y = out.gather(1, target[:, None]).squeeze(1)
     return z_y - out.scatter(1, target[:, None], float("-inf")).logsumexp(1)
@@ -224,7 +323,7 @@ def saliency(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tens
     """
     target = _check(model, x, sg, target)
     w = torch.ones(sg.edge_index.size(1), requires_grad=True)
-    (g,) = torch.autograd.grad(_target_logprob(model, x, sg, target, w).sum(), w)
+    (g,) = torch.autograd.grad(target_log_prob(model, x, sg, target, w).sum(), w)
     return g.abs()
 
 
@@ -246,7 +345,7 @@ def integrated_gradients(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, 
     total = torch.zeros(sg.edge_index.size(1))
     for s in range(steps):
         w = torch.full((sg.edge_index.size(1),), (s + 0.5) / steps, requires_grad=True)
-        (g,) = torch.autograd.grad(_target_logprob(model, x, sg, target, w).sum(), w)
+        (g,) = torch.autograd.grad(target_log_prob(model, x, sg, target, w).sum(), w)
         total += g
     return total / steps
 
@@ -261,39 +360,89 @@ class GNNExplainerResult:
     losses: list
 
 
+@dataclass(frozen=True)
+class GNNExplainerConfig:
+    r"""The settings of :func:`gnn_explainer`. The defaults are PyG's.
+
+    Attributes:
+        epochs, lr: Adam steps and learning rate.
+        edge_size, edge_ent, feat_size, feat_ent, laplacian: the loss coefficients of
+            :func:`gnn_explainer`; ``edge_ent`` may also be a ``[B]`` tensor, one per explanation.
+        feature_mask: learn a feature mask too (one per explanation, shared by its nodes).
+        symmetric: tie :math:`M_{u\to w}` and :math:`M_{w \to u}` (their mean is used).
+        init_mean, init_std: initial logits :math:`\Omega \sim \mathcal{N}(\text{mean},
+            \text{std}^2)`; ``init_std=None`` uses PyG's value from each subgraph's size.
+        hard: the model sees a sampled binary mask (straight-through gradient).
+        restarts: optimise from this many random starts and return the mean mask: for binary
+            masks (``hard=True``) an estimate of how often an edge is kept.
+        pyg_compat: leave the regularisers out of the first step, as PyG does (it finds the
+            computation subgraph from that step's gradients); then both give the same masks.
+
+    Example:
+        >>> GNNExplainerConfig(lr=0.1, symmetric=True).epochs
+        100
+    """
+
+    epochs: int = 100
+    lr: float = 0.01
+    edge_size: float = 0.005
+    edge_ent: Union[float, Tensor] = 1.0
+    feat_size: float = 1.0
+    feat_ent: float = 0.1
+    laplacian: float = 0.0
+    feature_mask: bool = True
+    symmetric: bool = False
+    init_mean: float = 0.0
+    init_std: Optional[float] = None
+    hard: bool = False
+    restarts: int = 1
+    pyg_compat: bool = False
+
+    def __post_init__(self):
+        for name in ("epochs", "restarts"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+
 def _entropy(m: Tensor, eps: float = 1e-15) -> Tensor:
     return -m * torch.log(m + eps) - (1 - m) * torch.log(1 - m + eps)
+
+
+def _symmetrise(m: Tensor, sg: Explanations) -> Tensor:
+    """Each edge's mask and its reverse's, averaged (edges without a reverse keep theirs)."""
+    return torch.where(sg.rev >= 0, (m + m[sg.rev.clamp(min=0)]) / 2, m)
+
+
+def _initial_edge_logits(sg: Explanations, cfg: GNNExplainerConfig, generator) -> Tensor:
+    Eb = sg.edge_index.size(1)
+    if cfg.init_std is None:  # PyG: gain(relu) * sqrt(2 / (2 n)), n = nodes of the subgraph
+        n_b = torch.bincount(sg.node_batch, minlength=sg.num_explanations).float()
+        std = (sqrt(2.0) * torch.sqrt(2.0 / (2 * n_b)))[sg.edge_batch]
+    else:
+        std = torch.full((Eb,), float(cfg.init_std))
+    return cfg.init_mean + torch.randn(Eb, generator=generator) * std
 
 
 def gnn_explainer(
     model: nn.Module,
     x: Tensor,
-    sg: ComputationSubgraphs,
+    sg: Explanations,
     target: Tensor,
+    config: Optional[GNNExplainerConfig] = None,
     *,
-    epochs: int = 100,
-    lr: float = 0.01,
-    edge_size: float = 0.005,
-    edge_ent: float = 1.0,
-    feat_size: float = 1.0,
-    feat_ent: float = 0.1,
-    laplacian: float = 0.0,
-    feature_mask: bool = True,
-    symmetric: bool = False,
-    init_mean: float = 0.0,
-    init_std: Optional[float] = None,
     init_edge: Optional[Tensor] = None,
     init_feat: Optional[Tensor] = None,
-    hard: bool = False,
-    restarts: int = 1,
-    pyg_compat: bool = False,
     generator: Optional[torch.Generator] = None,
+    **options,
 ) -> GNNExplainerResult:
-    r"""GNNExplainer (Ying et al., 2019), from scratch, for ``B`` nodes at once.
+    r"""GNNExplainer (Ying et al., 2019), from scratch, for ``B`` predictions at once.
 
     Learn a soft edge mask :math:`M = \sigma(\Omega) \in [0,1]^{E}` and a feature mask
     :math:`F = \sigma(\Phi) \in [0,1]^{d}`, multiply them into the input (messages are scaled
-    by :math:`M_e`, features by :math:`F`) and minimise, per explained node :math:`v` with
+    by :math:`M_e`, features by :math:`F`) and minimise, per explained prediction with
     target class :math:`y`,
 
     .. math::
@@ -307,124 +456,103 @@ def gnn_explainer(
     smoothness of the predicted labels :math:`\hat{\mathbf{y}}` over the masked graph
     (:math:`L_M = D_M - A_M`). The first term is the mutual-information objective
     :math:`\max_{G_S} MI(Y, G_S)` with the prediction held fixed. The explanations are
-    disjoint, and Adam acts element-wise, so optimising their summed loss gives every node
-    exactly the masks it would get alone.
+    disjoint, and Adam acts element-wise, so optimising their summed loss gives every
+    prediction exactly the masks it would get alone.
 
     Defaults are PyG's (``lr=0.01``, masks initialised around 0 with
     :math:`\sigma_\Omega = \sqrt{2}\sqrt{2/(2n)}`); the original code used ``lr=0.1``,
     ``init_mean=1.0``, ``symmetric=True`` (:math:`M_{uv} = M_{vu}`) and ``laplacian=1.0``.
 
     Args:
-        model: called as ``model(x, edge_index, edge_weight)``, returns logits.
-        x: ``[N, F]`` features of the whole graph; sg: the batched computation subgraphs.
-        target: ``[B]`` class to explain per node (the model's prediction or the true label).
-        epochs, lr: Adam steps and learning rate.
-        edge_size, edge_ent, feat_size, feat_ent, laplacian: the coefficients above; ``edge_ent``
-            may also be a ``[B]`` tensor, one coefficient per explanation.
-        feature_mask: learn :math:`F` too (one mask per explained node, shared by its nodes).
-        symmetric: tie :math:`M_{u\to w}` and :math:`M_{w \to u}` (their mean is used).
-        init_mean, init_std: initial logits :math:`\Omega \sim \mathcal{N}(\text{mean},
-            \text{std}^2)`; ``init_std=None`` uses PyG's value from each subgraph's size.
-        init_edge, init_feat: explicit initial logits (``[Eb]``, ``[B, F]``) instead.
-        hard: the model sees a sampled binary mask (straight-through gradient).
-        restarts: optimise the masks this many times from different random starts (drawn
-            one after the other from ``generator``) and return their mean: for binary masks
-            (``hard=True``) the mean is an estimate of how often an edge is kept.
-        pyg_compat: leave the regularisers out of the first step, as PyG does (it finds the
-            computation subgraph from that step's gradients); then both give the same masks.
-        generator: random stream of the initialisation.
+        model: the explained model (see :class:`ComputationSubgraphs` / :class:`GraphUnion`).
+        x: ``[N, F]`` features of the whole graph; sg: the batched explanations.
+        target: ``[B]`` class to explain per prediction (the model's, or the true label).
+        config: a :class:`GNNExplainerConfig`; ``options`` override its fields by name
+            (``gnn_explainer(..., lr=0.1)``).
+        init_edge, init_feat: explicit initial logits (``[Eb]``, ``[B, F]``) instead of random.
+        generator: random stream of the initialisation (and of the binary masks).
 
     Returns:
         :class:`GNNExplainerResult` with ``edge_mask [Eb]`` and ``feat_mask [B, F]``.
     """
-    options = {k: v for k, v in locals().items() if k not in ("model", "x", "sg", "target")}  # for restarts
+    cfg = replace(config or GNNExplainerConfig(), **options)
     target = _check(model, x, sg, target)
-    if restarts < 1:
-        raise ValueError(f"restarts must be >= 1, got {restarts}")
-    if restarts > 1:
+    if cfg.laplacian and not isinstance(sg, ComputationSubgraphs):
+        raise ValueError("laplacian smooths predicted node labels: it needs node explanations "
+                         "(ComputationSubgraphs); set laplacian=0 for graph explanations")
+    if cfg.restarts > 1:
         if init_edge is not None or init_feat is not None:
             raise ValueError("restarts > 1 needs random starts: leave init_edge and init_feat unset")
-        runs = [gnn_explainer(model, x, sg, target, **{**options, "restarts": 1}) for _ in range(restarts)]
+        runs = [gnn_explainer(model, x, sg, target, replace(cfg, restarts=1), generator=generator)
+                for _ in range(cfg.restarts)]
         feat = None if runs[0].feat_mask is None else torch.stack([r.feat_mask for r in runs]).mean(0)
         return GNNExplainerResult(torch.stack([r.edge_mask for r in runs]).mean(0), feat,
-                                  [sum(v) / restarts for v in zip(*(r.losses for r in runs))])
+                                  [sum(v) / cfg.restarts for v in zip(*(r.losses for r in runs))])
     B, Eb, Fdim = sg.num_explanations, sg.edge_index.size(1), x.size(1)
-    counts = sg.edge_counts().clamp(min=1).float()
     if init_edge is None:
-        if init_std is None:  # PyG: gain(relu) * sqrt(2 / (2 n)), n = nodes of the subgraph
-            n_b = torch.bincount(sg.node_batch, minlength=B).float()
-            std = (sqrt(2.0) * torch.sqrt(2.0 / (2 * n_b)))[sg.edge_batch]
-        else:
-            std = torch.full((Eb,), float(init_std))
-        init_edge = init_mean + torch.randn(Eb, generator=generator) * std
+        init_edge = _initial_edge_logits(sg, cfg, generator)
     if init_feat is None:
         init_feat = torch.randn(B, Fdim, generator=generator) * 0.1
     omega = init_edge.clone().float().requires_grad_(True)
-    params = [omega]
-    phi = None
-    if feature_mask:
-        phi = init_feat.clone().float().reshape(B, Fdim).requires_grad_(True)
-        params.append(phi)
-    opt = torch.optim.Adam(params, lr=lr)
+    phi = init_feat.clone().float().reshape(B, Fdim).requires_grad_(True) if cfg.feature_mask else None
+    opt = torch.optim.Adam([omega] + ([phi] if phi is not None else []), lr=cfg.lr)
     xs = x[sg.nodes]
-    has_rev = sg.rev >= 0
-    if laplacian:
+    counts = sg.edge_counts().clamp(min=1).float()
+    if cfg.laplacian:
         with torch.no_grad():
             pred_label = model(xs, sg.edge_index, None).argmax(-1).float()
         diff2 = (pred_label[sg.edge_index[0]] - pred_label[sg.edge_index[1]]) ** 2
         n2 = torch.bincount(sg.node_batch, minlength=B).float() ** 2
     losses = []
-    for epoch in range(epochs):
+    for epoch in range(cfg.epochs):
         opt.zero_grad()
         m = omega.sigmoid()
-        if symmetric:
-            m = torch.where(has_rev, (m + m[sg.rev.clamp(min=0)]) / 2, m)
+        if cfg.symmetric:
+            m = _symmetrise(m, sg)
         h = xs if phi is None else xs * phi.sigmoid()[sg.node_batch]
         w = m
-        if hard:  # sample a binary mask, straight-through gradient to the probabilities
+        if cfg.hard:  # sample a binary mask, straight-through gradient to the probabilities
             z = (torch.rand(Eb, generator=generator) < m).float()
-            if symmetric:
-                z = torch.where(has_rev, torch.maximum(z, z[sg.rev.clamp(min=0)]), z)
+            if cfg.symmetric:
+                z = torch.where(sg.rev >= 0, torch.maximum(z, z[sg.rev.clamp(min=0)]), z)
             w = z + m - m.detach()
-        out = model(h, sg.edge_index, w)[sg.center]
-        loss_b = F.cross_entropy(out, target, reduction="none")  # [B]
-        if pyg_compat and epoch == 0:
-            loss = loss_b.sum()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-            continue
-        loss_b = loss_b + edge_size * scatter_sum(m, sg.edge_batch, B)
-        loss_b = loss_b + edge_ent * scatter_sum(_entropy(m), sg.edge_batch, B) / counts
-        if phi is not None:
-            f = phi.sigmoid()
-            loss_b = loss_b + feat_size * f.mean(1) + feat_ent * _entropy(f).mean(1)
-        if laplacian:  # y^T L_M y = 1/2 sum_{u->w} M_uw (y_u - y_w)^2 over both directions
-            loss_b = loss_b + laplacian * scatter_sum(m * diff2, sg.edge_batch, B) / 2 / n2
+        loss_b = F.cross_entropy(sg.logits(model, h, w), target, reduction="none")  # [B]
+        if not (cfg.pyg_compat and epoch == 0):
+            loss_b = loss_b + cfg.edge_size * scatter_sum(m, sg.edge_batch, B)
+            loss_b = loss_b + cfg.edge_ent * scatter_sum(_entropy(m), sg.edge_batch, B) / counts
+            if phi is not None:
+                f = phi.sigmoid()
+                loss_b = loss_b + cfg.feat_size * f.mean(1) + cfg.feat_ent * _entropy(f).mean(1)
+            if cfg.laplacian:  # y^T L_M y = 1/2 sum_{u->w} M_uw (y_u - y_w)^2 over both directions
+                loss_b = loss_b + cfg.laplacian * scatter_sum(m * diff2, sg.edge_batch, B) / 2 / n2
         loss = loss_b.sum()
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
     with torch.no_grad():
         m = omega.sigmoid()
-        if symmetric:
-            m = torch.where(has_rev, (m + m[sg.rev.clamp(min=0)]) / 2, m)
+        if cfg.symmetric:
+            m = _symmetrise(m, sg)
     return GNNExplainerResult(m.detach(), None if phi is None else phi.detach().sigmoid(), losses)
 
 
 def pyg_gnn_explainer(model: nn.Module, x: Tensor, edge_index: Tensor, node_idx: int, target: int,
                       epochs: int = 100, lr: float = 0.01, mode: str = "model",
-                      feature_mask: bool = True, **coeffs) -> Tuple[Tensor, Optional[Tensor]]:
+                      feature_mask: bool = True, init_edge: Optional[Tensor] = None,
+                      init_feat: Optional[Tensor] = None, **coeffs) -> Tuple[Tensor, Optional[Tensor]]:
     r"""PyG's ``GNNExplainer`` on one node, through ``torch_geometric.explain.Explainer``.
 
     ``mode="model"`` explains the model's prediction, ``"phenomenon"`` the given ``target``.
-    Returns the edge mask ``[E]`` over ``edge_index`` (0 outside the computation subgraph) and
-    the feature mask ``[1, F]`` (or ``None``).
+    ``init_edge [E]`` and ``init_feat [1, F]`` replace PyG's random initial mask logits (to
+    compare it with :func:`gnn_explainer` from the same start). Returns the edge mask ``[E]``
+    over ``edge_index`` (0 outside the computation subgraph) and the feature mask ``[1, F]``
+    (or ``None``).
     """
-    from torch_geometric.explain import Explainer, GNNExplainer
-
-    explainer = Explainer(
-        model=model, algorithm=GNNExplainer(epochs=epochs, lr=lr, **coeffs),
+    algorithm = PyGGNNExplainer(epochs=epochs, lr=lr, **coeffs)
+    if init_edge is not None or init_feat is not None:
+        algorithm = _PyGExplainerFromStart(init_edge, init_feat, epochs=epochs, lr=lr, **coeffs)
+    explainer = PyGExplainer(
+        model=model, algorithm=algorithm,
         explanation_type=mode, edge_mask_type="object",
         node_mask_type="common_attributes" if feature_mask else None,
         model_config=dict(mode="multiclass_classification", task_level="node", return_type="raw"),
@@ -433,6 +561,24 @@ def pyg_gnn_explainer(model: nn.Module, x: Tensor, edge_index: Tensor, node_idx:
     expl = explainer(x, edge_index, index=int(node_idx), target=tgt)
     fm = expl.get("node_mask")
     return expl.edge_mask.detach(), None if fm is None else fm.detach()
+
+
+class _PyGExplainerFromStart(PyGGNNExplainer):
+    """PyG's GNNExplainer with given initial mask logits. PyG draws them in a private method
+    (``_initialize_homogeneous_masks``, PyG 2.3-2.8); this subclass is the one place that
+    depends on it, and the test suite checks it still takes effect."""
+
+    def __init__(self, init_edge: Optional[Tensor], init_feat: Optional[Tensor], **kwargs):
+        super().__init__(**kwargs)
+        self._init_edge, self._init_feat = init_edge, init_feat
+
+    def _initialize_homogeneous_masks(self, *args, **kwargs):
+        super()._initialize_homogeneous_masks(*args, **kwargs)
+        with torch.no_grad():
+            if self._init_edge is not None:
+                self.edge_mask.copy_(self._init_edge)
+            if self._init_feat is not None and self.node_mask is not None:
+                self.node_mask.copy_(self._init_feat)
 
 
 def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
@@ -471,9 +617,9 @@ def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targ
     with torch.no_grad():
         for s in range(num_samples):
             if response == "prob":
-                ys[s] = _target_logprob(model, x, sg, target, z[s]).exp()
+                ys[s] = target_log_prob(model, x, sg, target, z[s]).exp()
             else:
-                ys[s] = _target_logodds(model, x, sg, target, z[s])
+                ys[s] = target_log_odds(model, x, sg, target, z[s])
     scores = torch.zeros(Eb)
     for b in range(B):  # one small ridge regression per explained node
         idx = (sg.edge_batch == b).nonzero().flatten()
@@ -486,25 +632,6 @@ def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, targ
         full[var] = beta
         scores[idx] = full[pair[idx]]
     return scores
-
-
-def _frozen_gate_forward(model: nn.Module, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
-                         gates: Optional[list] = None):
-    """Forward pass of a ``convs`` + ``lin`` model (like ``GNNExplainerPaperNet``) whose ReLU
-    gates can be frozen: ``relu(z) = z * [z > 0]`` with ``[z > 0]`` taken from ``gates``."""
-    if not (hasattr(model, "convs") and hasattr(model, "lin")):
-        raise ValueError("walk_decomposition needs a model with .convs (message-passing layers "
-                         "followed by ReLU, the last without) and .lin (linear classifier on their "
-                         "concatenation), like models.GNNExplainerPaperNet")
-    hs, new_gates = [], []
-    for i, conv in enumerate(model.convs):
-        x = conv(x, edge_index, edge_weight)
-        if i < len(model.convs) - 1:
-            g = (x > 0).to(x.dtype) if gates is None else gates[i]
-            new_gates.append(g)
-            x = x * g
-        hs.append(x)
-    return model.lin(torch.cat(hs, dim=-1)), new_gates
 
 
 def walk_decomposition(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor
@@ -529,21 +656,25 @@ def walk_decomposition(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, ta
         plus ``f0`` equals the model's target logit.
     """
     target = _check(model, x, sg, target)
+    if not (hasattr(model, "forward_gated") and hasattr(model, "convs")) or not isinstance(sg, ComputationSubgraphs):
+        raise ValueError("walk_decomposition needs node explanations (ComputationSubgraphs) of a model with "
+                         ".convs and forward_gated(x, edge_index, edge_weight, gates) -> (logits, gates), "
+                         "like models.GNNExplainerPaperNet")
     xs, Eb = x[sg.nodes], sg.edge_index.size(1)
     with torch.no_grad():
-        _, gates = _frozen_gate_forward(model, xs, sg.edge_index, torch.ones(Eb))
+        _, gates = model.forward_gated(xs, sg.edge_index, torch.ones(Eb))
     L = len(model.convs)
     nodes, weights = np.polynomial.legendre.leggauss(L)
     total = torch.zeros(Eb)
     for t, wq in zip(nodes, weights):
         alpha = (t + 1) / 2  # map [-1, 1] -> [0, 1]
         w = torch.full((Eb,), float(alpha), requires_grad=True)
-        out, _ = _frozen_gate_forward(model, xs, sg.edge_index, w, gates)
+        out, _ = model.forward_gated(xs, sg.edge_index, w, gates)
         f = out[sg.center].gather(1, target[:, None]).sum()
         (g,) = torch.autograd.grad(f, w)
         total += float(wq) / 2 * g
     with torch.no_grad():
-        out0, _ = _frozen_gate_forward(model, xs, sg.edge_index, torch.zeros(Eb), gates)
+        out0, _ = model.forward_gated(xs, sg.edge_index, torch.zeros(Eb), gates)
     return total, out0[sg.center].gather(1, target[:, None]).squeeze(1)
 
 
@@ -569,7 +700,11 @@ def masked_probabilities(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, 
     ``edge_weight [Eb]`` (1 keeps an edge, 0 removes it): the input of the fidelity metrics."""
     target = _check(model, x, sg, target)
     with torch.no_grad():
-        return _target_logprob(model, x, sg, target, edge_weight.float()).exp()
+        return target_log_prob(model, x, sg, target, edge_weight.float()).exp()
+
+
+#: :func:`occlusion` splits the explanations into at most this many chunks of similar size.
+OCCLUSION_CHUNKS = 16
 
 
 def occlusion(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
@@ -592,7 +727,7 @@ def occlusion(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Ten
     # explanations in chunks of similar size: a chunk needs as many passes as its largest
     # subgraph has edges, over its own union only
     order = torch.argsort(counts)
-    for chunk in torch.chunk(order, max(1, min(16, B))):
+    for chunk in torch.chunk(order, max(1, min(OCCLUSION_CHUNKS, B))):
         chunk = torch.sort(chunk).values
         sub = sg.subset(chunk)
         sel_e = torch.isin(sg.edge_batch, chunk).nonzero().flatten()  # same order as sub's edges
@@ -609,12 +744,87 @@ def _occlusion_union(model, x, sg, target, undirected):
 
     scores = torch.zeros(Eb)
     with torch.no_grad():
-        base = _target_logodds(model, x, sg, target, torch.ones(Eb))
+        base = target_log_odds(model, x, sg, target, torch.ones(Eb))
         for k in range(int(counts.max())):
             sel = local == k
             w = torch.ones(Eb)
             w[sel] = 0
             if undirected:
                 w[sg.rev[sel & (sg.rev >= 0)]] = 0
-            scores[sel] = (base - _target_logodds(model, x, sg, target, w))[sg.edge_batch[sel]]
+            scores[sel] = (base - target_log_odds(model, x, sg, target, w))[sg.edge_batch[sel]]
     return scores
+
+
+# --- the registry: every explainer under one interface -------------------------------------
+
+#: ``explainer(model, x, sg, target, *, generator=None, **options) -> [Eb]`` edge scores: a
+#: higher score means a more important edge. ``sg`` is a :class:`ComputationSubgraphs` (node
+#: predictions) or a :class:`GraphUnion` (graph predictions; not every explainer supports it).
+ExplainerFn = Callable[..., Tensor]
+
+EXPLAINERS: Dict[str, ExplainerFn] = {}
+
+
+def register_explainer(name: str) -> Callable[[ExplainerFn], ExplainerFn]:
+    """Add an explainer to :data:`EXPLAINERS` under ``name`` (a decorator).
+
+    Example:
+        >>> @register_explainer("uniform")
+        ... def uniform(model, x, sg, target, *, generator=None):
+        ...     return torch.ones(sg.edge_index.size(1))
+        >>> "uniform" in EXPLAINERS
+        True
+        >>> del EXPLAINERS["uniform"]
+    """
+    def add(fn: ExplainerFn) -> ExplainerFn:
+        if name in EXPLAINERS:
+            raise ValueError(f"an explainer named {name!r} is registered already; choose another name")
+        EXPLAINERS[name] = fn
+        return fn
+    return add
+
+
+def get_explainer(name: str) -> ExplainerFn:
+    """The explainer registered as ``name``, with an error that lists the names if it is unknown."""
+    if name not in EXPLAINERS:
+        raise ValueError(f"no explainer named {name!r}; registered: {sorted(EXPLAINERS)}")
+    return EXPLAINERS[name]
+
+
+@register_explainer("saliency")
+def _saliency(model, x, sg, target, *, generator=None) -> Tensor:
+    return saliency(model, x, sg, target)
+
+
+@register_explainer("integrated_gradients")
+def _integrated_gradients(model, x, sg, target, *, generator=None, steps: int = 50) -> Tensor:
+    return integrated_gradients(model, x, sg, target, steps=steps)
+
+
+@register_explainer("occlusion")
+def _occlusion(model, x, sg, target, *, generator=None, undirected: bool = True) -> Tensor:
+    return occlusion(model, x, sg, target, undirected=undirected)
+
+
+@register_explainer("linear_surrogate")
+def _linear_surrogate(model, x, sg, target, *, generator=None, **options) -> Tensor:
+    return linear_surrogate(model, x, sg, target, generator=generator, **options)
+
+
+@register_explainer("walk_decomposition")
+def _walk_decomposition(model, x, sg, target, *, generator=None) -> Tensor:
+    return walk_decomposition(model, x, sg, target)[0]
+
+
+@register_explainer("gnn_explainer")
+def _gnn_explainer(model, x, sg, target, *, generator=None, config: Optional[GNNExplainerConfig] = None,
+                   **options) -> Tensor:
+    return gnn_explainer(model, x, sg, target, config, generator=generator, **options).edge_mask
+
+
+@register_explainer("attention")
+def _attention(model, x, sg, target, *, generator=None) -> Tensor:
+    if not isinstance(sg, ComputationSubgraphs) or sg.graph_edge_index is None:
+        raise ValueError("attention reads the model's attention over the whole graph: it needs the "
+                         "ComputationSubgraphs made by computation_subgraphs(...) (they keep the graph)")
+    return attention_scores(model, x, sg.graph_edge_index, sg)

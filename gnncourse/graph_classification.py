@@ -9,8 +9,7 @@ the readout pools per graph index.
 
 This module holds
 
-* :func:`make_is_acyclic`: the synthetic Is_Acyclic benchmark of the XGNN paper (cyclic
-  versus acyclic graphs), generated with a seed, every graph built from scratch;
+* :func:`degree_features`: one-hot node degrees, for graphs without node features;
 * :func:`readout`: mean / sum / max pooling per graph, written with ``index_add_``;
 * :class:`GraphClassifier`: GCN layers, a readout and a small MLP head;
 * :func:`stratified_split`, :func:`train_graph_classifier`, :func:`evaluate`,
@@ -20,106 +19,28 @@ This module holds
 """
 from __future__ import annotations
 
-import random
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.loader import DataLoader
+from torch_geometric.nn import GCNConv
 
-from .utils import NonFiniteLossError, check_edge_index, check_features, progress
+from .train import History, fit
+from .utils import check_edge_index, check_features
 
 __all__ = [
-    "IS_ACYCLIC_CLASSES",
-    "IS_ACYCLIC_FAMILIES",
-    "family_edges",
-    "make_is_acyclic",
     "degree_features",
     "dataset_statistics",
     "readout",
     "GraphClassifier",
     "stratified_split",
+    "graph_classification_step",
     "train_graph_classifier",
     "evaluate",
     "predict_proba",
 ]
-
-#: Label names of Is_Acyclic: ``y == 0`` is a graph with a cycle, ``y == 1`` one without.
-IS_ACYCLIC_CLASSES = ["cyclic", "acyclic"]
-
-# Family -> (label, inclusive range of the size parameter). The ranges are chosen so that
-# the dataset's average size is close to the XGNN paper's (about 28 nodes and 30 edges).
-IS_ACYCLIC_FAMILIES: Dict[str, Tuple[int, Tuple[int, int]]] = {
-    # cyclic (label 0): no node of degree 1 ...
-    "cycle": (0, (6, 50)),  # n nodes on a ring
-    "grid": (0, (3, 6)),  # an a x b lattice, a and b drawn from the range
-    "wheel": (0, (6, 20)),  # a hub joined to every node of a ring of n - 1 nodes
-    "circular_ladder": (0, (3, 15)),  # two rings of k nodes joined rung by rung: 2k nodes
-    # acyclic (label 1): trees
-    "path": (1, (10, 60)),
-    "star": (1, (10, 60)),  # a centre and n - 1 leaves
-    "binary_tree": (1, (3, 5)),  # a complete binary tree of height h: 2^(h+1) - 1 nodes
-    "random_tree": (1, (10, 60)),  # node i attaches to a uniformly chosen earlier node
-}
-
-
-def family_edges(family: str, size: int, rng: Optional[random.Random] = None) -> Tuple[int, List[Tuple[int, int]]]:
-    r"""Build one graph of a family as a fresh list of undirected edges ``(u, v)`` with ``u < v``.
-
-    Args:
-        family: a key of :data:`IS_ACYCLIC_FAMILIES`.
-        size: the family's size parameter (nodes for cycle/wheel/path/star/random_tree,
-            side for grid (an ``a x size`` grid with ``a`` drawn from the family's range),
-            rungs for the circular ladder, height for the binary tree).
-        rng: the random source for the random families (grid side, random tree).
-
-    Returns:
-        ``(num_nodes, edges)``. Every call builds new objects: nothing is shared between
-        graphs (the widely copied Is_Acyclic script appends one tree object many times).
-    """
-    rng = rng or random.Random(0)
-    if family not in IS_ACYCLIC_FAMILIES:
-        raise ValueError(f"unknown family {family!r}; choose one of {sorted(IS_ACYCLIC_FAMILIES)}")
-    lo, _ = IS_ACYCLIC_FAMILIES[family][1]
-    if size < lo:
-        raise ValueError(f"family {family!r} needs size >= {lo}, got {size}")
-    edges: List[Tuple[int, int]] = []
-    if family == "cycle":
-        n = size
-        edges = [(i, i + 1) for i in range(n - 1)] + [(0, n - 1)]
-    elif family == "grid":
-        a, b = rng.randint(*IS_ACYCLIC_FAMILIES["grid"][1]), size
-        n = a * b
-        for r in range(a):
-            for c in range(b):
-                v = r * b + c
-                if c + 1 < b:
-                    edges.append((v, v + 1))
-                if r + 1 < a:
-                    edges.append((v, v + b))
-    elif family == "wheel":
-        n = size  # node 0 is the hub, 1..n-1 the ring
-        edges = [(0, i) for i in range(1, n)] + [(i, i + 1) for i in range(1, n - 1)] + [(1, n - 1)]
-    elif family == "circular_ladder":
-        k = size
-        n = 2 * k
-        for i in range(k):
-            j = (i + 1) % k
-            edges += [tuple(sorted((i, j))), tuple(sorted((k + i, k + j))), (i, k + i)]
-    elif family == "path":
-        n = size
-        edges = [(i, i + 1) for i in range(n - 1)]
-    elif family == "star":
-        n = size
-        edges = [(0, i) for i in range(1, n)]
-    elif family == "binary_tree":
-        n = 2 ** (size + 1) - 1
-        edges = [((i - 1) // 2, i) for i in range(1, n)]
-    else:  # random_tree
-        n = size
-        edges = [(rng.randrange(i), i) for i in range(1, n)]
-    return n, edges
-
 
 def degree_features(edge_index: Tensor, num_nodes: int, max_degree: int = 10) -> Tensor:
     r"""One-hot node degrees, capped at ``max_degree``: shape ``[N, max_degree + 1]``.
@@ -130,57 +51,6 @@ def degree_features(edge_index: Tensor, num_nodes: int, max_degree: int = 10) ->
     check_edge_index(edge_index, num_nodes)
     deg = torch.bincount(edge_index[0], minlength=num_nodes).clamp(max=max_degree)
     return F.one_hot(deg, max_degree + 1).float()
-
-
-def _to_data(num_nodes: int, edges: List[Tuple[int, int]], y: int, features: str, max_degree: int):
-    from torch_geometric.data import Data
-
-    e = torch.tensor(edges, dtype=torch.long).t()
-    edge_index = torch.cat([e, e.flip(0)], dim=1)  # both directions: an undirected graph
-    if features == "constant":
-        x = torch.ones(num_nodes, 1)
-    else:
-        x = degree_features(edge_index, num_nodes, max_degree)
-    return Data(x=x, edge_index=edge_index, y=torch.tensor([y]), num_nodes=num_nodes)
-
-
-def make_is_acyclic(
-    graphs_per_family: int = 60,
-    seed: int = 0,
-    features: str = "constant",
-    max_degree: int = 10,
-) -> List:
-    r"""The Is_Acyclic benchmark: cyclic graphs (label 0) versus trees (label 1).
-
-    Cyclic families: cycles, 2-D grids, wheels and circular ladders. Acyclic families:
-    paths, stars, complete binary trees and random recursive trees. Each graph is built from
-    scratch by :func:`family_edges` with a size drawn from the family's range.
-
-    Args:
-        graphs_per_family: graphs drawn per family (8 families).
-        seed: seed of the private random stream (the global random state is not used).
-        features: ``"constant"`` gives every node the feature ``[1]`` (the graphs have no
-            attributes; the GCN's degree normalisation still sees the structure);
-            ``"degree"`` gives a one-hot degree (capped at ``max_degree``).
-        max_degree: the cap of the degree one-hot.
-
-    Returns:
-        A list of PyG ``Data`` objects with ``x``, ``edge_index`` (both directions), ``y``
-        (shape ``[1]``) and an extra string attribute ``family``.
-    """
-    if graphs_per_family < 1:
-        raise ValueError(f"graphs_per_family must be >= 1, got {graphs_per_family}")
-    if features not in ("constant", "degree"):
-        raise ValueError(f"features must be 'constant' or 'degree', got {features!r}")
-    rng = random.Random(seed)
-    dataset = []
-    for family, (label, (lo, hi)) in IS_ACYCLIC_FAMILIES.items():
-        for _ in range(graphs_per_family):
-            n, edges = family_edges(family, rng.randint(lo, hi), rng)
-            data = _to_data(n, edges, label, features, max_degree)
-            data.family = family
-            dataset.append(data)
-    return dataset
 
 
 def dataset_statistics(dataset: Sequence) -> Dict[str, float]:
@@ -276,8 +146,6 @@ class GraphClassifier(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        from torch_geometric.nn import GCNConv
-
         if min(in_channels, hidden_channels, num_layers) < 1 or num_classes < 2:
             raise ValueError(
                 "GraphClassifier needs in_channels, hidden_channels, num_layers >= 1 and num_classes >= 2, "
@@ -357,14 +225,25 @@ def stratified_split(y: Tensor, test_fraction: float = 0.2, val_fraction: float 
 
 
 def _loader(data, batch_size: int, shuffle: bool, seed: int = 0):
-    from torch_geometric.loader import DataLoader
-
     if isinstance(data, DataLoader):
         return data
     if len(data) == 0:
         raise ValueError("the dataset is empty: nothing to train or evaluate on")
     gen = torch.Generator().manual_seed(seed) if shuffle else None
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=gen)
+
+
+def graph_classification_step(model: nn.Module, batch) -> Tuple[Tensor, Dict[str, float]]:
+    r"""One mini-batch of graphs: the mean cross-entropy over the batch's graphs,
+
+    .. math:: \mathcal{L} = -\frac{1}{|B|} \sum_{G \in B} \log \mathrm{softmax}(\mathbf{z}_G)_{y_G},
+
+    with the batch's accuracy, weighted by its number of graphs (a ``step`` for
+    :func:`gnncourse.train.fit`)."""
+    logits = model(batch.x, batch.edge_index, batch.batch)
+    loss = F.cross_entropy(logits, batch.y)
+    acc = float((logits.argmax(-1) == batch.y).float().mean())
+    return loss, {"train_acc": acc, "weight": batch.num_graphs}
 
 
 def train_graph_classifier(
@@ -375,11 +254,10 @@ def train_graph_classifier(
     weight_decay: float = 5e-4,
     batch_size: int = 32,
     seed: int = 0,
-    show_progress: bool = True,
-) -> Dict[str, List[float]]:
-    r"""Train a graph classifier with Adam on the cross-entropy over mini-batches of graphs.
-
-    .. math:: \mathcal{L} = -\frac{1}{|B|} \sum_{G \in B} \log \mathrm{softmax}(\mathbf{z}_G)_{y_G}
+    desc: Optional[str] = "train",
+) -> History:
+    r"""Train a graph classifier with Adam on mini-batches of graphs
+    (:func:`graph_classification_step` through :func:`gnncourse.train.fit`).
 
     Args:
         model: called as ``model(x, edge_index, batch)``, returns logits ``[B, C]``.
@@ -387,39 +265,17 @@ def train_graph_classifier(
             ``[1]``), or a ready ``DataLoader``.
         epochs, lr, weight_decay, batch_size: the optimisation settings.
         seed: seeds the shuffling of the batches (a private generator).
-        show_progress: a text progress bar over epochs.
+        desc: the progress bar's label (``None``: no bar).
 
     Returns:
-        ``{"loss": [...], "train_acc": [...]}``, one entry per epoch (running averages over
-        the epoch's batches, in training mode).
+        The :class:`~gnncourse.train.History`: ``"loss"`` and ``"train_acc"`` per epoch
+        (means over the epoch's graphs, in training mode). The model ends in eval mode.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     loader = _loader(train_data, batch_size, shuffle=True, seed=seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history: Dict[str, List[float]] = {"loss": [], "train_acc": []}
-    epochs_iter = progress(range(epochs), desc="train") if show_progress else range(epochs)
-    for epoch in epochs_iter:
-        model.train()
-        total_loss, correct, count = 0.0, 0, 0
-        for batch in loader:
-            opt.zero_grad()
-            logits = model(batch.x, batch.edge_index, batch.batch)
-            loss = F.cross_entropy(logits, batch.y)
-            if not torch.isfinite(loss):
-                raise NonFiniteLossError(
-                    f"the training loss became {loss.item()} in epoch {epoch + 1}: the weights diverged "
-                    f"(the inputs were checked and are finite). Try a smaller learning rate (now {lr}) "
-                    "or more weight decay")
-            loss.backward()
-            opt.step()
-            total_loss += loss.item() * batch.num_graphs
-            correct += int((logits.argmax(-1) == batch.y).sum())
-            count += batch.num_graphs
-        history["loss"].append(total_loss / count)
-        history["train_acc"].append(correct / count)
-    model.eval()
-    return history
+    return fit(model, opt, graph_classification_step, loader, epochs=epochs, desc=desc)
 
 
 @torch.no_grad()

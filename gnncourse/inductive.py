@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Sequence, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 
 from .sampling import expand_loop
 from .utils import check_edge_index, check_features
@@ -152,8 +153,6 @@ class GraphFamily:
             A PyG ``Data`` with ``x`` ``[N, F]``, undirected ``edge_index``, ``y`` ``[N]`` and
             the three masks.
         """
-        from torch_geometric.data import Data
-
         if int(num_nodes) < 2:
             raise ValueError(f"num_nodes must be at least 2, got {num_nodes}")
         if len(split) != 3 or min(split) < 0 or sum(split) > 1 + 1e-9:

@@ -1,6 +1,6 @@
 r"""Neighbourhood aggregation: the mean-aggregation layer, written three ways.
 
-Chapter 2 builds one layer of the deep encoder
+One layer of the deep encoder
 
 .. math::
 
@@ -30,6 +30,7 @@ from typing import Optional
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.nn import SAGEConv
 
 from .utils import check_edge_index, check_features
 
@@ -266,6 +267,25 @@ class MeanAggregation(nn.Module):
         else:
             neigh = self.lin_neigh(torch.sparse.mm(a, x))
         return neigh + self.lin_self(x)
+
+    def to_pyg(self) -> SAGEConv:
+        """PyG's ``SAGEConv(aggr="mean")`` with this layer's weights (``lin_l`` <- ``lin_neigh``,
+        ``lin_r`` <- ``lin_self``): the same function, to compare against or to hand to PyG code.
+
+        Example:
+            >>> layer = MeanAggregation(3, 2)
+            >>> x, ei = torch.rand(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])
+            >>> torch.allclose(layer(x, ei), layer.to_pyg()(x, ei), atol=1e-6)
+            True
+        """
+        conv = SAGEConv(self.in_channels, self.out_channels, aggr="mean",
+                        bias=self.lin_neigh.bias is not None).to(self.lin_self.weight.dtype)
+        with torch.no_grad():
+            conv.lin_l.weight.copy_(self.lin_neigh.weight)
+            if self.lin_neigh.bias is not None:
+                conv.lin_l.bias.copy_(self.lin_neigh.bias)
+            conv.lin_r.weight.copy_(self.lin_self.weight)
+        return conv
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels})"

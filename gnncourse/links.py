@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional
 
 import torch
 import torch.nn.functional as F
+from sklearn.metrics import roc_auc_score
 from torch import Tensor
 
 from .train import History, fit
@@ -98,29 +99,51 @@ def negative_sampling(
     if num_samples == 0:
         return torch.empty(2, 0, dtype=torch.long)
 
-    if available <= 4 * num_samples or pairs_total <= 1 << 16:
-        # dense regime: enumerate every non-edge and pick a random subset
-        u, v = torch.triu_indices(n, n, offset=1) if undirected else torch.ones(n, n).nonzero().t()
-        cand = u * n + v
-        cand = cand[(u != v) & ~torch.isin(cand, forbidden)]
-        chosen = cand[torch.randperm(cand.numel(), generator=generator)[:num_samples]]
+    if available <= DENSE_IF_AVAILABLE_BELOW * num_samples or pairs_total <= DENSE_IF_PAIRS_BELOW:
+        chosen = _enumerated_non_edges(n, forbidden, num_samples, undirected, generator)
     else:
-        chosen = torch.empty(0, dtype=torch.long)
-        while chosen.numel() < num_samples:
-            k = int(1.2 * (num_samples - chosen.numel())) + 16
-            u = torch.randint(0, n, (k,), generator=generator)
-            v = torch.randint(0, n, (k,), generator=generator)
-            if undirected:
-                u, v = torch.minimum(u, v), torch.maximum(u, v)
-            cand = u * n + v
-            cand = cand[(u != v) & ~torch.isin(cand, forbidden) & ~torch.isin(cand, chosen)]
-            # keep the first occurrence of each candidate, in the order drawn
-            uniq, inverse = torch.unique(cand, return_inverse=True)
-            first = torch.full((uniq.numel(),), cand.numel(), dtype=torch.long).scatter_reduce_(
-                0, inverse, torch.arange(cand.numel()), reduce="amin")
-            chosen = torch.cat([chosen, cand[first.sort().values]])
-        chosen = chosen[:num_samples]
+        chosen = _rejected_non_edges(n, forbidden, num_samples, undirected, generator)
     return torch.stack([chosen // n, chosen % n])
+
+
+#: :func:`negative_sampling` enumerates every non-edge (and picks a random subset) when there
+#: are fewer than this many times the non-edges asked for (rejection would reject most draws),
+DENSE_IF_AVAILABLE_BELOW = 4
+#: or when the graph has at most this many node pairs (enumerating them is cheap);
+DENSE_IF_PAIRS_BELOW = 1 << 16
+#: otherwise it draws candidates in rounds, each this much larger than what is missing
+#: (plus :data:`ROUND_EXTRA`), so that one round usually suffices after the rejections.
+ROUND_OVERDRAW = 1.2
+ROUND_EXTRA = 16
+
+
+def _enumerated_non_edges(n: int, forbidden: Tensor, num_samples: int, undirected: bool,
+                          generator: Optional[torch.Generator]) -> Tensor:
+    """Keys ``u * n + v`` of ``num_samples`` random non-edges, from the list of all of them."""
+    u, v = torch.triu_indices(n, n, offset=1) if undirected else torch.ones(n, n).nonzero().t()
+    cand = u * n + v
+    cand = cand[(u != v) & ~torch.isin(cand, forbidden)]
+    return cand[torch.randperm(cand.numel(), generator=generator)[:num_samples]]
+
+
+def _rejected_non_edges(n: int, forbidden: Tensor, num_samples: int, undirected: bool,
+                        generator: Optional[torch.Generator]) -> Tensor:
+    """Keys of ``num_samples`` distinct non-edges, by rounds of uniform draws with rejection."""
+    chosen = torch.empty(0, dtype=torch.long)
+    while chosen.numel() < num_samples:
+        k = int(ROUND_OVERDRAW * (num_samples - chosen.numel())) + ROUND_EXTRA
+        u = torch.randint(0, n, (k,), generator=generator)
+        v = torch.randint(0, n, (k,), generator=generator)
+        if undirected:
+            u, v = torch.minimum(u, v), torch.maximum(u, v)
+        cand = u * n + v
+        cand = cand[(u != v) & ~torch.isin(cand, forbidden) & ~torch.isin(cand, chosen)]
+        # keep the first occurrence of each candidate, in the order drawn
+        uniq, inverse = torch.unique(cand, return_inverse=True)
+        first = torch.full((uniq.numel(),), cand.numel(), dtype=torch.long).scatter_reduce_(
+            0, inverse, torch.arange(cand.numel()), reduce="amin")
+        chosen = torch.cat([chosen, cand[first.sort().values]])
+    return chosen[:num_samples]
 
 
 @dataclass
@@ -244,8 +267,6 @@ def link_auc(z: Tensor, pos: Tensor, neg: Tensor) -> float:
     The probability that a random edge scores higher than a random non-edge (ties count
     half), computed with ``sklearn.metrics.roc_auc_score``.
     """
-    from sklearn.metrics import roc_auc_score
-
     if pos.size(1) == 0 or neg.size(1) == 0:
         raise ValueError("link_auc needs at least one edge and one non-edge")
     with torch.no_grad():

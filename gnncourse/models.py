@@ -18,11 +18,12 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.nn import GATConv, GraphConv
 
 from .layers import MeanAggregation, mean_adjacency_csr
-from .utils import check_edge_index, check_features
+from .utils import check_model_input
 
-__all__ = ["MeanAggregationGNN"]
+__all__ = ["MeanAggregationGNN", "FeaturesMLP", "GNNExplainerPaperNet", "GATNodeClassifier"]
 
 
 class MeanAggregationGNN(nn.Module):
@@ -72,15 +73,7 @@ class MeanAggregationGNN(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         r"""Return :math:`Z = H^{(K)}`, shape ``[N, out_channels]`` (no final activation)."""
-        check_features(x)
-        check_edge_index(edge_index, num_nodes=x.size(0))
-        if x.size(1) != self.in_channels:
-            raise ValueError(f"x has {x.size(1)} features per node but the model expects "
-                             f"in_channels={self.in_channels}")
-        dtype = next(self.parameters()).dtype
-        if x.dtype != dtype:
-            raise ValueError(f"x is {x.dtype} but the model's weights are {dtype}: convert one of them, "
-                             f"e.g. x.to({dtype}) or model.to({x.dtype})")
+        check_model_input(self, x, edge_index, self.in_channels)
         a = mean_adjacency_csr(edge_index, x.size(0), x.dtype)  # Ã, built once for all layers
         h = x
         for k, layer in enumerate(self.layers):
@@ -95,8 +88,42 @@ class MeanAggregationGNN(nn.Module):
                 f"{self.out_channels}, num_layers={self.num_layers}, dropout={self.dropout})")
 
 
-# --- GNNExplainer benchmark models (chapter 05) ---
-__all__ += ["GNNExplainerPaperNet", "GATNodeClassifier"]
+class FeaturesMLP(nn.Module):
+    r"""The baseline without a graph: a two-layer MLP on each node's own features.
+
+    .. math:: \hat{\mathbf{y}}_v = W_2\, \mathrm{drop}\big(\mathrm{ReLU}(W_1\, \mathrm{drop}(\mathbf{x}_v))\big)
+
+    It takes ``(x, edge_index)`` like the GNNs and ignores the edges, so it trains with the same
+    code: whatever a GNN gains over it comes from the graph. Dropout (rate ``dropout``, training
+    only) acts on the input and the hidden layer.
+
+    Example:
+        >>> mlp = FeaturesMLP(4, 8, 3, dropout=0.0)
+        >>> mlp(torch.ones(5, 4), torch.tensor([[0], [1]])).shape
+        torch.Size([5, 3])
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, dropout: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        self.in_channels = in_channels
+        self.dropout = float(dropout)
+        self.lin1 = nn.Linear(in_channels, hidden_channels)
+        self.lin2 = nn.Linear(hidden_channels, out_channels)
+
+    def reset_parameters(self) -> None:
+        self.lin1.reset_parameters()
+        self.lin2.reset_parameters()
+
+    def _drop(self, h: Tensor) -> Tensor:
+        return F.dropout(h, self.dropout, self.training) if self.dropout > 0 else h
+
+    def forward(self, x: Tensor, edge_index: Optional[Tensor] = None) -> Tensor:
+        if edge_index is None:
+            edge_index = torch.empty(2, 0, dtype=torch.long)
+        check_model_input(self, x, edge_index, self.in_channels)
+        return self.lin2(self._drop(self.lin1(self._drop(x)).relu()))
 
 
 class GNNExplainerPaperNet(nn.Module):
@@ -129,11 +156,12 @@ class GNNExplainerPaperNet(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
                  num_layers: int = 3, dropout: float = 0.0):
         super().__init__()
-        from torch_geometric.nn import GraphConv
-
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        self.in_channels = in_channels
         self.dropout = dropout
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         dims = [in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(GraphConv(a, b, aggr="add") for a, b in zip(dims[:-1], dims[1:]))
         self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
@@ -144,8 +172,30 @@ class GNNExplainerPaperNet(nn.Module):
             conv.reset_parameters()
         self.lin.reset_parameters()
 
+    def forward_gated(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
+                      gates: Optional[list] = None) -> tuple:
+        r"""The forward pass with its ReLU gates exposed: ``relu(z) = z * [z > 0]``.
+
+        Returns ``(logits, gates)``, the gates :math:`[z > 0]` of every layer but the last.
+        Given ``gates``, the pass uses them instead of its own: the model is then linear in
+        each layer's input, which is what an exact decomposition of the logit over walks
+        needs (``explain.walk_decomposition``).
+        """
+        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
+        hs, used = [], []
+        for i, conv in enumerate(self.convs):
+            x = F.dropout(x, self.dropout, self.training)
+            x = conv(x, edge_index, edge_weight)
+            if i < len(self.convs) - 1:
+                g = (x > 0).to(x.dtype) if gates is None else gates[i]
+                used.append(g)
+                x = x * g
+            hs.append(x)
+        return self.lin(torch.cat(hs, dim=-1)), used
+
     def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
         """The concatenated layer outputs ``[N, num_layers * hidden]`` fed to the classifier."""
+        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
         hs = []
         for i, conv in enumerate(self.convs):
             x = F.dropout(x, self.dropout, self.training)
@@ -186,14 +236,22 @@ class GATNodeClassifier(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
                  num_layers: int = 3, heads: int = 1, degree_scaled: bool = False):
         super().__init__()
-        from torch_geometric.nn import GATConv
-
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
+        self.in_channels = in_channels
         self.degree_scaled = degree_scaled
         dims = [in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(GATConv(a, b, heads=heads, concat=False) for a, b in zip(dims[:-1], dims[1:]))
         self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin.reset_parameters()
 
     def _run(self, x: Tensor, edge_index: Tensor):
+        check_model_input(self, x, edge_index, self.in_channels)
         hs, atts = [], []
         # GATConv drops the input's self-loops and appends one per node after the other
         # edges; drop them here too, so that the coefficients can be mapped back to the input

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .utils import check_edge_index
 
-__all__ = ["use_book_style", "draw_graph", "to_networkx_graph", "PALETTE"]
+__all__ = ["use_book_style", "draw_graph", "to_networkx_graph", "PALETTE", "computation_tree", "draw_computation_graph"]
 
 #: Colour-blind-safe palette (Okabe and Ito) used for classes everywhere in the book.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -42,7 +42,7 @@ def use_book_style() -> None:
         "svg.fonttype": "path",
     })
     try:  # inside Jupyter: render inline figures as SVG
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        from matplotlib_inline.backend_inline import set_matplotlib_formats  # optional: Jupyter only
 
         set_matplotlib_formats("svg")
     except Exception:  # plain Python: nothing to configure
@@ -148,9 +148,7 @@ def draw_graph(
     return ax
 
 
-# --- Chapter 2: computation graphs -------------------------------------------------------
-
-__all__ += ["computation_tree", "draw_computation_graph"]
+# --- computation graphs --------------------------------------------------------------------
 
 
 class _TreeTooLarge(ValueError):

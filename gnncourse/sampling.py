@@ -19,13 +19,13 @@ outputs.
 from __future__ import annotations
 
 import numbers
-
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 
 from .utils import check_edge_index
 from .walks import to_csr
@@ -347,8 +347,6 @@ class NeighborBatches:
 
     def sample(self, seeds: Tensor):
         """The mini-batch ``Data`` for the given seed node ids."""
-        from torch_geometric.data import Data
-
         sub = sample_neighbors(self.rowptr, self.col, seeds, self.fanouts, generator=self.generator,
                                node_map=self._node_map)
         batch = Data(edge_index=sub.edge_index, num_nodes=sub.num_nodes)

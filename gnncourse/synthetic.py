@@ -1,5 +1,6 @@
 r"""Synthetic graphs generated in code, with a seed: the explanation benchmarks of the
-GNNExplainer paper (Ying et al., 2019): BA-Shapes, BA-Community, Tree-Cycles, Tree-Grid.
+GNNExplainer paper (Ying et al., 2019): BA-Shapes, BA-Community, Tree-Cycles, Tree-Grid;
+and Is_Acyclic, the graph-classification benchmark of the XGNN paper (at the end).
 
 Every generator follows the original protocol of the paper's code (``gengraph.py`` and
 ``synthetic_structsim.py`` of the GNNExplainer repository), not PyG's simplified
@@ -25,17 +26,28 @@ undirected edge in both directions, sorted.
 from __future__ import annotations
 
 import math
-from typing import List, Tuple
+import random
+from typing import Dict, List, Optional, Tuple
 
 import networkx as nx
 import numpy as np
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 
-__all__ = ["ba_shapes", "ba_community", "tree_cycles", "tree_grid", "load_synthetic", "SYNTHETIC_DATASETS"]
+from .graph_classification import degree_features
+
+__all__ = ["ba_shapes", "ba_community", "tree_cycles", "tree_grid", "load_synthetic", "SYNTHETIC_DATASETS",
+           "IS_ACYCLIC_CLASSES", "IS_ACYCLIC_FAMILIES", "family_edges", "make_is_acyclic"]
 
 # Each motif: (edge list over local ids 0..n-1, roles of the local nodes).
 _HOUSE = ([(0, 1), (1, 2), (2, 3), (3, 0), (4, 0), (4, 1)], [1, 1, 2, 2, 3])
+_HOUSE_NODES = len(_HOUSE[1])
+
+#: Noise edges, as a fraction of the edge count (the paper's code): BA-Shapes, BA-Community
+#: and Tree-Cycles get 1%, Tree-Grid 10%.
+NOISE_FRACTION = 0.01
+NOISE_FRACTION_GRID = 0.10
 
 
 def _cycle(n: int) -> Tuple[List[Tuple[int, int]], List[int]]:
@@ -84,24 +96,28 @@ def _attach_motifs(
     return edges, edge_motif, roles, motif_id
 
 
+def _add_new_edge(edges, edge_motif, present: set, draw) -> None:
+    """Draw pairs with ``draw()`` until one is a new edge between two distinct nodes; add it
+    (as a non-motif edge) to ``edges``, ``edge_motif`` and the set ``present``."""
+    while True:
+        u, v = draw()
+        if u != v and (min(u, v), max(u, v)) not in present:
+            break
+    present.add((min(u, v), max(u, v)))
+    edges.append((u, v))
+    edge_motif.append(-1)
+
+
 def _add_noise_edges(edges, edge_motif, num_nodes: int, p: float, rng: np.random.Generator):
     """Add ``int(p * |E|)`` edges between random pairs of distinct, unconnected nodes."""
     present = {(min(u, v), max(u, v)) for u, v in edges}
     for _ in range(int(p * len(present))):
-        while True:
-            u, v = (int(a) for a in rng.integers(0, num_nodes, size=2))
-            if u != v and (min(u, v), max(u, v)) not in present:
-                break
-        present.add((min(u, v), max(u, v)))
-        edges.append((u, v))
-        edge_motif.append(-1)
+        _add_new_edge(edges, edge_motif, present, lambda: tuple(int(a) for a in rng.integers(0, num_nodes, size=2)))
 
 
 def _to_data(edges, edge_motif, x: Tensor, roles, motif_id, rng: np.random.Generator,
              train_ratio: float = 0.8):
     """Symmetric, sorted ``edge_index`` with aligned ``edge_motif``; random 80/20 split."""
-    from torch_geometric.data import Data
-
     e = torch.tensor(edges, dtype=torch.long).t()
     em = torch.tensor(edge_motif, dtype=torch.long)
     ei = torch.cat([e, e.flip(0)], dim=1)
@@ -126,8 +142,8 @@ def _to_data(edges, edge_motif, x: Tensor, roles, motif_id, rng: np.random.Gener
 def _ba_with_houses(rng: np.random.Generator, n_base: int, n_houses: int, m: int):
     g = nx.barabasi_albert_graph(n_base, m, seed=int(rng.integers(2**31)))
     edges, edge_motif, roles, motif_id = _attach_motifs(list(g.edges()), n_base, _HOUSE, n_houses)
-    n = n_base + 5 * n_houses
-    _add_noise_edges(edges, edge_motif, n, 0.01, rng)
+    n = n_base + _HOUSE_NODES * n_houses
+    _add_noise_edges(edges, edge_motif, n, NOISE_FRACTION, rng)
     return edges, edge_motif, roles, motif_id, n
 
 
@@ -163,13 +179,7 @@ def ba_community(seed: int = 0, num_base: int = 300, num_houses: int = 80, m: in
     motif_id = mid1 + [k + num_houses if k >= 0 else -1 for k in mid2]
     present = {(min(u, v), max(u, v)) for u, v in edges}
     for _ in range(num_bridges):  # random edges between the communities (no duplicates)
-        while True:
-            u, v = int(rng.integers(n1)), int(rng.integers(n2)) + n1
-            if (u, v) not in present:
-                break
-        present.add((u, v))
-        edges.append((u, v))
-        edge_motif.append(-1)
+        _add_new_edge(edges, edge_motif, present, lambda: (int(rng.integers(n1)), int(rng.integers(n2)) + n1))
     var = np.array([0.5, 0.5] + [1.0] * 8)
     mu1 = np.array([-1.0, -1.0] + [0.0] * 8)
     x = np.concatenate([rng.normal(mu1, np.sqrt(var), size=(n1, 10)),
@@ -193,7 +203,7 @@ def tree_cycles(seed: int = 0, height: int = 8, num_cycles: int = 60, num_featur
 
     2 classes (tree, cycle), 1% noise edges, constant features. 871 nodes.
     """
-    return _tree_with(_cycle(6), num_cycles, 0.01, seed, height, num_features)
+    return _tree_with(_cycle(6), num_cycles, NOISE_FRACTION, seed, height, num_features)
 
 
 def tree_grid(seed: int = 0, height: int = 8, num_grids: int = 80, num_features: int = 10):
@@ -201,7 +211,7 @@ def tree_grid(seed: int = 0, height: int = 8, num_grids: int = 80, num_features:
 
     2 classes (tree, grid), 10% noise edges, constant features. 1,231 nodes.
     """
-    return _tree_with(_grid(3), num_grids, 0.10, seed, height, num_features)
+    return _tree_with(_grid(3), num_grids, NOISE_FRACTION_GRID, seed, height, num_features)
 
 
 #: name -> generator, in the order of the paper's table.
@@ -218,3 +228,131 @@ def load_synthetic(name: str, seed: int = 0):
     if name not in SYNTHETIC_DATASETS:
         raise ValueError(f"unknown synthetic dataset {name!r}; choose one of {list(SYNTHETIC_DATASETS)}")
     return SYNTHETIC_DATASETS[name](seed=seed)
+
+
+# --- Is_Acyclic: whole graphs, one label each (the XGNN paper's benchmark) ---------------
+
+#: Label names of Is_Acyclic: ``y == 0`` is a graph with a cycle, ``y == 1`` one without.
+IS_ACYCLIC_CLASSES = ["cyclic", "acyclic"]
+
+# Family -> (label, inclusive range of the size parameter). The ranges are chosen so that
+# the dataset's average size is close to the XGNN paper's (about 28 nodes and 30 edges).
+IS_ACYCLIC_FAMILIES: Dict[str, Tuple[int, Tuple[int, int]]] = {
+    # cyclic (label 0): no node of degree 1 ...
+    "cycle": (0, (6, 50)),  # n nodes on a ring
+    "grid": (0, (3, 6)),  # an a x b lattice, a and b drawn from the range
+    "wheel": (0, (6, 20)),  # a hub joined to every node of a ring of n - 1 nodes
+    "circular_ladder": (0, (3, 15)),  # two rings of k nodes joined rung by rung: 2k nodes
+    # acyclic (label 1): trees
+    "path": (1, (10, 60)),
+    "star": (1, (10, 60)),  # a centre and n - 1 leaves
+    "binary_tree": (1, (3, 5)),  # a complete binary tree of height h: 2^(h+1) - 1 nodes
+    "random_tree": (1, (10, 60)),  # node i attaches to a uniformly chosen earlier node
+}
+
+
+def family_edges(family: str, size: int, rng: Optional[random.Random] = None) -> Tuple[int, List[Tuple[int, int]]]:
+    r"""Build one graph of a family as a fresh list of undirected edges ``(u, v)`` with ``u < v``.
+
+    Args:
+        family: a key of :data:`IS_ACYCLIC_FAMILIES`.
+        size: the family's size parameter (nodes for cycle/wheel/path/star/random_tree,
+            side for grid (an ``a x size`` grid with ``a`` drawn from the family's range),
+            rungs for the circular ladder, height for the binary tree).
+        rng: the random source for the random families (grid side, random tree).
+
+    Returns:
+        ``(num_nodes, edges)``. Every call builds new objects: nothing is shared between
+        graphs (the widely copied Is_Acyclic script appends one tree object many times).
+    """
+    rng = rng or random.Random(0)
+    if family not in IS_ACYCLIC_FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose one of {sorted(IS_ACYCLIC_FAMILIES)}")
+    lo, _ = IS_ACYCLIC_FAMILIES[family][1]
+    if size < lo:
+        raise ValueError(f"family {family!r} needs size >= {lo}, got {size}")
+    edges: List[Tuple[int, int]] = []
+    if family == "cycle":
+        n = size
+        edges = [(i, i + 1) for i in range(n - 1)] + [(0, n - 1)]
+    elif family == "grid":
+        a, b = rng.randint(*IS_ACYCLIC_FAMILIES["grid"][1]), size
+        n = a * b
+        for r in range(a):
+            for c in range(b):
+                v = r * b + c
+                if c + 1 < b:
+                    edges.append((v, v + 1))
+                if r + 1 < a:
+                    edges.append((v, v + b))
+    elif family == "wheel":
+        n = size  # node 0 is the hub, 1..n-1 the ring
+        edges = [(0, i) for i in range(1, n)] + [(i, i + 1) for i in range(1, n - 1)] + [(1, n - 1)]
+    elif family == "circular_ladder":
+        k = size
+        n = 2 * k
+        for i in range(k):
+            j = (i + 1) % k
+            edges += [tuple(sorted((i, j))), tuple(sorted((k + i, k + j))), (i, k + i)]
+    elif family == "path":
+        n = size
+        edges = [(i, i + 1) for i in range(n - 1)]
+    elif family == "star":
+        n = size
+        edges = [(0, i) for i in range(1, n)]
+    elif family == "binary_tree":
+        n = 2 ** (size + 1) - 1
+        edges = [((i - 1) // 2, i) for i in range(1, n)]
+    else:  # random_tree
+        n = size
+        edges = [(rng.randrange(i), i) for i in range(1, n)]
+    return n, edges
+
+
+def _graph_data(num_nodes: int, edges: List[Tuple[int, int]], y: int, features: str, max_degree: int):
+    e = torch.tensor(edges, dtype=torch.long).t()
+    edge_index = torch.cat([e, e.flip(0)], dim=1)  # both directions: an undirected graph
+    if features == "constant":
+        x = torch.ones(num_nodes, 1)
+    else:
+        x = degree_features(edge_index, num_nodes, max_degree)
+    return Data(x=x, edge_index=edge_index, y=torch.tensor([y]), num_nodes=num_nodes)
+
+
+def make_is_acyclic(
+    graphs_per_family: int = 60,
+    seed: int = 0,
+    features: str = "constant",
+    max_degree: int = 10,
+) -> List:
+    r"""The Is_Acyclic benchmark: cyclic graphs (label 0) versus trees (label 1).
+
+    Cyclic families: cycles, 2-D grids, wheels and circular ladders. Acyclic families:
+    paths, stars, complete binary trees and random recursive trees. Each graph is built from
+    scratch by :func:`family_edges` with a size drawn from the family's range.
+
+    Args:
+        graphs_per_family: graphs drawn per family (8 families).
+        seed: seed of the private random stream (the global random state is not used).
+        features: ``"constant"`` gives every node the feature ``[1]`` (the graphs have no
+            attributes; the GCN's degree normalisation still sees the structure);
+            ``"degree"`` gives a one-hot degree (capped at ``max_degree``).
+        max_degree: the cap of the degree one-hot.
+
+    Returns:
+        A list of PyG ``Data`` objects with ``x``, ``edge_index`` (both directions), ``y``
+        (shape ``[1]``) and an extra string attribute ``family``.
+    """
+    if graphs_per_family < 1:
+        raise ValueError(f"graphs_per_family must be >= 1, got {graphs_per_family}")
+    if features not in ("constant", "degree"):
+        raise ValueError(f"features must be 'constant' or 'degree', got {features!r}")
+    rng = random.Random(seed)
+    dataset = []
+    for family, (label, (lo, hi)) in IS_ACYCLIC_FAMILIES.items():
+        for _ in range(graphs_per_family):
+            n, edges = family_edges(family, rng.randint(lo, hi), rng)
+            data = _graph_data(n, edges, label, features, max_degree)
+            data.family = family
+            dataset.append(data)
+    return dataset

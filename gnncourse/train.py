@@ -21,11 +21,23 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.data.data import BaseData
 
 from .utils import NonFiniteLossError, progress
 
@@ -43,8 +55,11 @@ __all__ = [
     "evaluate_seeds",
 ]
 
-#: ``step(model, batch) -> loss``: the loss of one batch, a scalar tensor with a graph.
-StepFn = Callable[[torch.nn.Module, Any], Tensor]
+#: ``step(model, batch) -> loss``: the loss of one batch, a scalar tensor with a graph; or
+#: ``(loss, extras)`` where ``extras`` maps names to per-batch metrics (e.g. ``"train_acc"``)
+#: and an optional ``"weight"`` (e.g. the number of graphs in the batch) by which the epoch's
+#: means of the loss and the metrics weigh this batch.
+StepFn = Callable[[torch.nn.Module, Any], Union[Tensor, Tuple[Tensor, Mapping[str, float]]]]
 #: ``evaluate(model) -> {"val_acc": 0.71, ...}``: called without gradients in eval mode.
 EvalFn = Callable[[torch.nn.Module], Mapping[str, float]]
 #: The batches of one epoch, or a function ``epoch -> batches`` (to resample every epoch).
@@ -115,7 +130,7 @@ class History:
         Returns:
             The ``Axes``.
         """
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # only when plotting: importing pyplot chooses a backend
 
         if not self.metrics:
             raise ValueError("this history is empty: nothing to plot (did fit run for 0 epochs?)")
@@ -147,10 +162,77 @@ class History:
         return f"History(epochs={len(self)}{best}{stopped})"
 
 
-def _is_better(value: float, best: Optional[float], mode: str, min_delta: float) -> bool:
-    if best is None:
-        return True
-    return value > best + min_delta if mode == "max" else value < best - min_delta
+@dataclass
+class _EarlyStopping:
+    """Watches one metric: remembers the best epoch (and its weights), counts epochs since."""
+
+    mode: str
+    min_delta: float
+    patience: Optional[int]
+    keep_weights: bool
+    best_value: Optional[float] = None
+    best_epoch: Optional[int] = None
+    best_state: Optional[Dict[str, Tensor]] = None
+    since_best: int = 0
+
+    def update(self, model: torch.nn.Module, epoch: int, value: float) -> bool:
+        """Record this epoch's value; return ``True`` when patience has run out."""
+        # a NaN metric is never the best: it would freeze early stopping at that epoch
+        if math.isfinite(value) and self._is_better(value):
+            self.best_value, self.best_epoch, self.since_best = value, epoch, 0
+            if self.keep_weights:
+                self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.since_best += 1
+        return self.patience is not None and self.since_best >= self.patience
+
+    def _is_better(self, value: float) -> bool:
+        if self.best_value is None:
+            return True
+        if self.mode == "max":
+            return value > self.best_value + self.min_delta
+        return value < self.best_value - self.min_delta
+
+
+def _train_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step: StepFn,
+                 batches: Iterable[Any], epoch: int, grad_clip: Optional[float]) -> Dict[str, float]:
+    """One pass over the batches; returns the epoch's weighted means of the loss and extras."""
+    model.train()
+    sums: Dict[str, float] = {"loss": 0.0}
+    total_weight, count = 0.0, 0
+    for b, batch in enumerate(batches):
+        optimizer.zero_grad()
+        out = step(model, batch)
+        loss, extras = out if isinstance(out, tuple) else (out, {})
+        if not isinstance(loss, Tensor) or loss.numel() != 1:
+            raise ValueError(
+                f"step must return the batch's loss as a scalar tensor (or a (loss, extras) pair), got "
+                f"{type(loss).__name__}{list(loss.shape) if isinstance(loss, Tensor) else ''}; "
+                "reduce it with .mean() or .sum()"
+            )
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"the training loss became {loss.item()} at epoch {epoch}, batch {b + 1}: the weights diverged "
+                f"(the package's models refuse NaN or inf input, so with them the input is not the cause). "
+                f"Try: a smaller learning rate (now {_lr(optimizer)}); clipping gradients "
+                "(fit(..., grad_clip=1.0)); computing the loss from logits with F.cross_entropy or "
+                "F.binary_cross_entropy_with_logits instead of log(softmax) or log(sigmoid) by hand; normalising "
+                "the features; and, for a model of your own, checking its input (gnncourse.utils.check_features)"
+            )
+        loss.backward()
+        if grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        weight = float(extras.get("weight", 1.0))
+        sums["loss"] += loss.item() * weight
+        for key, value in extras.items():
+            if key != "weight":
+                sums[key] = sums.get(key, 0.0) + float(value) * weight
+        total_weight += weight
+        count += 1
+    if count == 0:
+        raise ValueError(f"epoch {epoch} had no batches: batches yielded nothing")
+    return {key: value / total_weight for key, value in sums.items()}
 
 
 def _epoch_batches(batches: Batches, epoch: int) -> Iterable[Any]:
@@ -176,7 +258,7 @@ def fit(
     restore_best: bool = True,
     seed: Optional[int] = None,
     grad_clip: Optional[float] = None,
-    desc: str = "training",
+    desc: Optional[str] = "training",
 ) -> History:
     r"""Train ``model`` for up to ``epochs`` epochs; return the :class:`History`.
 
@@ -209,7 +291,7 @@ def fit(
         seed: if given, ``torch.manual_seed(seed)`` first, so dropout and sampling inside
             ``step`` repeat exactly. (Seed before building the model, too.)
         grad_clip: if given, clip the gradients' total norm to this value.
-        desc: the label of the progress bar.
+        desc: the label of the progress bar (``None``: no bar).
 
     Raises:
         ValueError: invalid arguments, an unknown ``monitor``, a loss that is not a scalar.
@@ -227,13 +309,8 @@ def fit(
         raise ValueError(f"patience must be a positive int or None, got {patience!r}")
     if mode not in (None, "max", "min"):
         raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-    try:  # a single PyG graph is one batch (iterating a Data object yields its attributes)
-        from torch_geometric.data.data import BaseData
-
-        if isinstance(batches, BaseData):
-            batches = [batches]
-    except ImportError:  # pragma: no cover - torch_geometric is a dependency
-        pass
+    if isinstance(batches, BaseData):  # a single PyG graph is one batch (iterating a Data yields its attributes)
+        batches = [batches]
     if not callable(batches):
         if not isinstance(batches, Iterable):
             raise ValueError(f"batches must be an iterable of batches or a function epoch -> batches, got {type(batches).__name__}")
@@ -246,81 +323,60 @@ def fit(
         torch.manual_seed(seed)
 
     history = History()
-    best_value: Optional[float] = None
-    best_state: Optional[Dict[str, Tensor]] = None
-    since_best = 0
+    stopper: Optional[_EarlyStopping] = None
     bar = progress(range(1, epochs + 1), desc=desc)
     try:
         for epoch in bar:
-            model.train()
-            total, count = 0.0, 0
-            for b, batch in enumerate(_epoch_batches(batches, epoch)):
-                optimizer.zero_grad()
-                loss = step(model, batch)
-                if not isinstance(loss, Tensor) or loss.numel() != 1:
-                    raise ValueError(
-                        f"step must return the batch's loss as a scalar tensor, got "
-                        f"{type(loss).__name__}{list(loss.shape) if isinstance(loss, Tensor) else ''}; "
-                        "reduce it with .mean() or .sum()"
-                    )
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(
-                        f"the training loss became {loss.item()} at epoch {epoch}, batch {b + 1}. Try: a smaller "
-                        f"learning rate (now {_lr(optimizer)}); checking the inputs for NaN or inf "
-                        "(gnncourse.utils.check_features); computing the loss from logits with F.cross_entropy or "
-                        "F.binary_cross_entropy_with_logits instead of log(softmax) or log(sigmoid) by hand; "
-                        "normalising the features; or clipping gradients (fit(..., grad_clip=1.0))"
-                    )
-                loss.backward()
-                if grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                optimizer.step()
-                total += loss.item()
-                count += 1
-            if count == 0:
-                raise ValueError(f"epoch {epoch} had no batches: batches yielded nothing")
-            values: Dict[str, float] = {"loss": total / count}
+            values = _train_epoch(model, optimizer, step, _epoch_batches(batches, epoch), epoch, grad_clip)
             if evaluate is not None:
-                model.eval()
-                with torch.no_grad():
-                    metrics = dict(evaluate(model))
-                if "loss" in metrics:
-                    raise ValueError("evaluate must not return a metric named 'loss' (fit records the training loss there); use e.g. 'val_loss'")
-                values.update({k: float(v) for k, v in metrics.items()})
+                values.update(_validate(model, evaluate))
             history.append(values)
-
             if epoch == 1:  # settle what to monitor once the metric names are known
-                if monitor is None:
-                    monitor = next((k for k in ("val_loss", "val_acc") if k in values), None)
-                elif monitor not in values:
-                    raise ValueError(f"monitor={monitor!r} is not among the recorded metrics {sorted(values)}")
-                if patience is not None and monitor is None:
-                    raise ValueError("patience needs a validation metric: pass evaluate (returning e.g. 'val_acc') and monitor")
-                history.monitor = monitor
-                history.mode = mode or ("min" if monitor is not None and "loss" in monitor else "max")
-            if monitor is not None:
-                value = values[monitor]
-                # a NaN metric is never the best: it would freeze early stopping at that epoch
-                if math.isfinite(value) and _is_better(value, best_value, history.mode, min_delta):
-                    best_value, since_best, history.best_epoch = value, 0, epoch
-                    if restore_best:
-                        best_state = copy.deepcopy(model.state_dict())
-                else:
-                    since_best += 1
-                bar.set_postfix({"loss": f"{values['loss']:.3f}", monitor: f"{value:.3f}"}, refresh=False)
-                if patience is not None and since_best >= patience:
+                monitor = _settle_monitor(history, values, monitor, mode, patience)
+                if monitor is not None:
+                    stopper = _EarlyStopping(history.mode, min_delta, patience, restore_best)
+            postfix = {"loss": f"{values['loss']:.3f}"}
+            if stopper is not None:
+                postfix[monitor] = f"{values[monitor]:.3f}"
+                out_of_patience = stopper.update(model, epoch, values[monitor])
+                history.best_epoch = stopper.best_epoch
+                if out_of_patience:
                     history.stopped_early = epoch < epochs
+                    bar.set_postfix(postfix, refresh=False)
                     break
-            else:
-                bar.set_postfix({"loss": f"{values['loss']:.3f}"}, refresh=False)
+            bar.set_postfix(postfix, refresh=False)
     except KeyboardInterrupt as err:  # Ctrl-C: keep what was learned, and say how far it got
         bar.close()
-        _finish(model, best_state if restore_best else None)
+        _finish(model, stopper.best_state if stopper is not None and restore_best else None)
         err.history = history
         raise
     bar.close()
-    _finish(model, best_state if restore_best else None)
+    _finish(model, stopper.best_state if stopper is not None and restore_best else None)
     return history
+
+
+def _validate(model: torch.nn.Module, evaluate: EvalFn) -> Dict[str, float]:
+    """``evaluate(model)`` in eval mode without gradients, as floats."""
+    model.eval()
+    with torch.no_grad():
+        metrics = dict(evaluate(model))
+    if "loss" in metrics:
+        raise ValueError("evaluate must not return a metric named 'loss' (fit records the training loss there); use e.g. 'val_loss'")
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def _settle_monitor(history: History, values: Mapping[str, float], monitor: Optional[str],
+                    mode: Optional[str], patience: Optional[int]) -> Optional[str]:
+    """Choose (or check) the monitored metric after the first epoch; set it on ``history``."""
+    if monitor is None:
+        monitor = next((k for k in ("val_loss", "val_acc") if k in values), None)
+    elif monitor not in values:
+        raise ValueError(f"monitor={monitor!r} is not among the recorded metrics {sorted(values)}")
+    if patience is not None and monitor is None:
+        raise ValueError("patience needs a validation metric: pass evaluate (returning e.g. 'val_acc') and monitor")
+    history.monitor = monitor
+    history.mode = mode or ("min" if monitor is not None and "loss" in monitor else "max")
+    return monitor
 
 
 def _finish(model: torch.nn.Module, best_state: Optional[Dict[str, Tensor]]) -> None:

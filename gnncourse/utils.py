@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 import numpy as np
 import torch
 from torch import Tensor
+from tqdm import tqdm  # a text bar: no widget state ends up in the notebooks
 
 __all__ = [
     "NonFiniteLossError",
@@ -103,16 +104,43 @@ def check_graph(x: Tensor, edge_index: Tensor) -> None:
     check_edge_index(edge_index, num_nodes=x.size(0))
 
 
-def progress(iterable: Iterable = None, total: Optional[int] = None, desc: str = "", **kwargs):
+def check_model_input(model: torch.nn.Module, x: Tensor, edge_index: Tensor, in_channels: int,
+                      edge_weight: Optional[Tensor] = None) -> None:
+    r"""What every model's ``forward`` checks first: the graph (:func:`check_graph`), the
+    feature width ``in_channels``, the features' dtype against the weights', and an optional
+    ``edge_weight`` (one finite value per edge).
+
+    Example:
+        >>> m = torch.nn.Linear(3, 2)
+        >>> check_model_input(m, torch.ones(2, 4), torch.tensor([[0], [1]]), in_channels=3)
+        Traceback (most recent call last):
+        ...
+        ValueError: x has 4 features per node but the model expects in_channels=3
+    """
+    check_graph(x, edge_index)
+    if x.size(1) != in_channels:
+        raise ValueError(f"x has {x.size(1)} features per node but the model expects in_channels={in_channels}")
+    dtype = next(model.parameters()).dtype
+    if x.dtype != dtype:
+        raise ValueError(f"x is {x.dtype} but the model's weights are {dtype}: convert one of them, "
+                         f"e.g. x.to({dtype}) or model.to({x.dtype})")
+    if edge_weight is not None:
+        if not isinstance(edge_weight, Tensor) or edge_weight.shape != (edge_index.size(1),):
+            shape = list(edge_weight.shape) if isinstance(edge_weight, Tensor) else type(edge_weight).__name__
+            raise ValueError(f"edge_weight must hold one weight per edge, shape [{edge_index.size(1)}], got {shape}")
+        if not torch.isfinite(edge_weight).all():
+            raise ValueError("edge_weight contains NaN or infinite values")
+
+
+def progress(iterable: Iterable = None, total: Optional[int] = None, desc: Optional[str] = "", **kwargs):
     r"""A text progress bar for long loops (training, walks, RL).
 
-    Live in Jupyter it updates in place; in the built book and under nbval it writes to
-    stderr, which the book hides (``nb_output_stderr: remove``) and nbval does not compare.
-    Set ``GNNCOURSE_PROGRESS=0`` to silence it entirely.
+    Every long-running function of the package takes the same keyword, ``desc``: the bar's
+    label, or ``None`` for no bar. Live in Jupyter it updates in place; in the built book and
+    under nbval it writes to stderr, which the book hides (``nb_output_stderr: remove``) and
+    nbval does not compare. Set ``GNNCOURSE_PROGRESS=0`` to silence every bar.
     """
-    from tqdm import tqdm  # text bar: no widget state ends up in the notebooks
-
-    disable = os.environ.get("GNNCOURSE_PROGRESS", "1") == "0"
+    disable = desc is None or os.environ.get("GNNCOURSE_PROGRESS", "1") == "0"
     kwargs.setdefault("mininterval", 0.5)
     kwargs.setdefault("file", sys.stderr)
     kwargs.setdefault("dynamic_ncols", False)

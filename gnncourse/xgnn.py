@@ -27,16 +27,18 @@ The graphs here are tiny, so the generator works on dense, batched adjacency mat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.data import Data
 
+from .graph_classification import degree_features
+from .train import History
 from .utils import check_edge_index, progress
 
 __all__ = [
-    "MUTAG_VALENCY",
     "GraphState",
     "dense_gcn_norm",
     "DenseGCNLayer",
@@ -49,10 +51,6 @@ __all__ = [
     "rule_violations",
     "XGNN",
 ]
-
-#: Maximum number of bonds per atom in MUTAG, in the order of ``gnncourse.data.MUTAG_ATOMS``
-#: (C, N, O, F, I, Cl, Br). Every molecule of MUTAG respects it (the chapter checks this).
-MUTAG_VALENCY = [4, 3, 2, 1, 1, 1, 1]
 
 Featurizer = Callable[[Tensor, Tensor], Tensor]
 
@@ -242,8 +240,6 @@ class GraphState:
 
     def graph(self, b: int):
         """Graph ``b`` as a PyG ``Data`` with ``edge_index`` (both directions) and ``node_type``."""
-        from torch_geometric.data import Data
-
         n = int(self.num_nodes[b])
         edge_index = self.adj[b, :n, :n].nonzero().t().contiguous()
         return Data(edge_index=edge_index, node_type=self.types[b, :n].clone(), num_nodes=n)
@@ -302,14 +298,12 @@ def state_to_batch(state: GraphState, featurize: Featurizer) -> Tuple[Tensor, Te
 
 
 def one_hot_featurizer(num_types: int) -> Featurizer:
-    """Node features = one-hot node type (e.g. MUTAG's atom types)."""
+    """Node features = one-hot node type (e.g. a molecule's atom types)."""
     return lambda node_type, edge_index: F.one_hot(node_type, num_types).float()
 
 
 def degree_featurizer(max_degree: int = 10) -> Featurizer:
     """Node features = one-hot degree capped at ``max_degree`` (as ``make_is_acyclic(features="degree")``)."""
-    from .graph_classification import degree_features
-
     return lambda node_type, edge_index: degree_features(edge_index, node_type.numel(), max_degree)
 
 
@@ -329,7 +323,7 @@ class XGNN:
         classifier: the trained model to explain, ``classifier(x, edge_index, batch)`` returns
             logits ``[B, C]``. It is only evaluated (``eval()`` mode, no gradients).
         target_class: the class ``c`` to explain.
-        num_node_types: ``K``, the size of the candidate set (1 for Is_Acyclic, 7 for MUTAG).
+        num_node_types: ``K``, the size of the candidate set (e.g. 1 for unlabelled graphs, the number of atom types for molecules).
         featurize: ``featurize(node_type [N], edge_index [2, E]) -> x [N, F]``, the
             classifier's node features of a generated graph.
         max_nodes: maximum graph size ``M``.
@@ -389,7 +383,7 @@ class XGNN:
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=lr)
         self.gen = torch.Generator().manual_seed(seed)
         self.num_classes: Optional[int] = None
-        self.history: Dict[str, List[float]] = {"target_prob": [], "reward": [], "invalid": []}
+        self.history = History()
 
     # -- the classifier's view ------------------------------------------------------
     @torch.no_grad()
@@ -433,18 +427,17 @@ class XGNN:
             sim = self._masked_step(sim, self.max_nodes, greedy=False)
         return self.classifier_reward(sim).view(B, self.rollouts).mean(1)
 
-    def train(self, iterations: int = 50, batch_size: int = 8, show_progress: bool = True) -> Dict[str, List[float]]:
+    def train(self, iterations: int = 50, batch_size: int = 8, desc: Optional[str] = "XGNN") -> History:
         r"""Policy-gradient training: each iteration runs ``batch_size`` episodes of
         ``max_steps`` steps, sampling start and end nodes from the policy.
 
-        Returns (and extends) ``history``: per iteration the mean target probability of the
+        Returns (and extends) ``history``, a :class:`~gnncourse.train.History`: per iteration the mean target probability of the
         final graphs (``"target_prob"``), the mean step reward (``"reward"``) and the share
         of invalid steps (``"invalid"``).
         """
         self.policy.train()
         K, M = self.num_node_types, self.max_nodes
-        its = progress(range(iterations), desc=f"XGNN class {self.target_class}") if show_progress else range(iterations)
-        for _ in its:
+        for _ in progress(range(iterations), desc=None if desc is None else f"{desc} class {self.target_class}"):
             state = GraphState.start(batch_size, M, self.start_type)
             loss, rewards, invalid = 0.0, [], []
             for t in range(self.max_steps):
@@ -478,9 +471,8 @@ class XGNN:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            self.history["target_prob"].append(float(self.target_probability(state).mean()))
-            self.history["reward"].append(sum(rewards) / len(rewards))
-            self.history["invalid"].append(sum(invalid) / len(invalid))
+            self.history.append({"target_prob": float(self.target_probability(state).mean()),
+                                 "reward": sum(rewards) / len(rewards), "invalid": sum(invalid) / len(invalid)})
         self.policy.eval()
         return self.history
 

@@ -3,7 +3,6 @@ import socket
 import stat
 
 import pytest
-import torch
 
 from gnncourse import data
 from gnncourse.data import DatasetError

@@ -155,3 +155,19 @@ def test_cli_checks_the_output_folder_before_training(capsys):
     with pytest.raises(SystemExit):
         main(["--data", "cora", "--out", "/nonexistent-folder/result.pt"])
     assert "does not exist or is not writable" in capsys.readouterr().err
+
+
+def test_a_silent_command_is_stopped_at_its_timeout():
+    import subprocess
+    import sys
+    import time
+
+    from gnncourse.distributed import run_forwarding
+    # the old loop only looked at the clock when the child printed: a silent child ran forever
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="did not finish within 1 s"):
+        run_forwarding([sys.executable, "-c", "import time; time.sleep(60)"], {}, timeout=1)
+    assert time.monotonic() - started < 10
+    code, tail = run_forwarding([sys.executable, "-c", "print('hello'); raise SystemExit(3)"], {}, timeout=30)
+    assert code == 3 and "hello" in tail
+    assert subprocess.run(["pgrep", "-f", "time.sleep(60)"], capture_output=True).returncode == 1  # no orphan

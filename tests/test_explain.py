@@ -56,7 +56,7 @@ def test_integrated_gradients_completeness(setup):
     sg = E.computation_subgraphs(ei, [1, 7], 3, 9)
     t = torch.tensor([0, 1])
     ig = E.integrated_gradients(model, x, sg, t, steps=100)
-    lp = lambda w: E._target_logprob(model, x, sg, t, w)  # noqa: E731
+    lp = lambda w: E.target_log_prob(model, x, sg, t, w)  # noqa: E731
     gap = lp(torch.ones(sg.edge_index.size(1))) - lp(torch.zeros(sg.edge_index.size(1)))
     assert torch.allclose(E.scatter_sum(ig, sg.edge_batch, 2), gap, atol=5e-3)
 
@@ -91,20 +91,10 @@ def test_gnn_explainer_agrees_with_pyg(setup):
     torch.manual_seed(3)
     init_feat = torch.randn(1, 4) * 0.1  # PyG draws the feature mask first, then the edge mask
     init_edge = torch.randn(ei.size(1)) * 0.3
-    torch.manual_seed(3)
-    from torch_geometric.explain.algorithm import GNNExplainer
-    orig = GNNExplainer._initialize_homogeneous_masks
-
-    def fixed_init(self, *a):  # give PyG the same starting logits as ours
-        orig(self, *a)
-        self.node_mask.data.copy_(init_feat)
-        self.edge_mask.data.copy_(init_edge)
-
-    GNNExplainer._initialize_homogeneous_masks = fixed_init
-    try:
-        pyg_edge, pyg_feat = E.pyg_gnn_explainer(model, x, ei, node, target, epochs=30, lr=0.05)
-    finally:
-        GNNExplainer._initialize_homogeneous_masks = orig
+    # PyG from the same starting logits as ours (this also checks that PyG still draws its masks
+    # where pyg_gnn_explainer's subclass overrides them: otherwise the masks would differ)
+    pyg_edge, pyg_feat = E.pyg_gnn_explainer(model, x, ei, node, target, epochs=30, lr=0.05,
+                                             init_edge=init_edge, init_feat=init_feat)
     sg = E.computation_subgraphs(ei, [node], 3, 9)
     ours = E.gnn_explainer(model, x, sg, torch.tensor([target]), epochs=30, lr=0.05,
                            init_edge=init_edge[sg.edge_id], init_feat=init_feat, pyg_compat=True)
@@ -214,7 +204,7 @@ def test_log_odds_come_from_the_logits(setup):
     out = model(x, ei)[[0, 8]]
     t = torch.tensor([1, 2])
     lp = out.log_softmax(-1).gather(1, t[:, None]).squeeze(1)
-    assert torch.allclose(E._log_odds(out, t), lp - torch.log1p(-lp.exp()), atol=1e-5)
+    assert torch.allclose(E.log_odds(out, t), lp - torch.log1p(-lp.exp()), atol=1e-5)
 
 def test_binary_masks_are_reproducible_and_in_range(setup):
     model, x, ei = setup
@@ -296,3 +286,98 @@ def test_explainers_node2vec_and_surrogate_name_bad_arguments(ring):
         E.linear_surrogate(model, g.x, sg, torch.tensor([0]), num_samples=0)
     with pytest.raises(ValueError, match="walk_length must be a positive int"):
         node2vec(g.edge_index, g.num_nodes, walk_length=0)
+
+
+# --- whole graphs: GraphUnion -------------------------------------------------------------------
+
+def _two_molecules():
+    from torch_geometric.data import Data
+    from gnncourse.graph_classification import GraphClassifier
+    torch.manual_seed(0)
+    tri = Data(x=torch.rand(3, 4), edge_index=torch.tensor([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]]))
+    path = Data(x=torch.rand(4, 4), edge_index=torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]]))
+    model = GraphClassifier(4, 8, 2, num_layers=2, pooling="sum").eval()
+    return [tri, path], model
+
+
+def test_graph_union_explanations_equal_each_graph_alone():
+    graphs, model = _two_molecules()
+    gu = E.GraphUnion.from_graphs(graphs)
+    target = torch.tensor([0, 1])
+    assert gu.num_explanations == 2 and gu.edge_counts().tolist() == [6, 6]
+    assert torch.equal(gu.edge_index[:, gu.rev], gu.edge_index.flip(0))  # every bond has its reverse
+    both = {name: E.get_explainer(name)(model, gu.x, gu, target)
+            for name in ("saliency", "occlusion", "integrated_gradients")}
+    for b, g in enumerate(graphs):
+        alone = E.GraphUnion.from_graphs([g])
+        for name, scores in both.items():
+            one = E.get_explainer(name)(model, alone.x, alone, target[[b]])
+            assert torch.allclose(gu.select(scores, b), one, atol=1e-5), name
+    sub = gu.subset(torch.tensor([1]))
+    assert torch.equal(sub.x, graphs[1].x) and torch.equal(sub.edge_index, graphs[1].edge_index)
+
+
+def test_graph_occlusion_by_hand():
+    graphs, model = _two_molecules()
+    gu = E.GraphUnion.from_graphs(graphs[:1])
+    occ = E.occlusion(model, gu.x, gu, torch.tensor([0]))
+    x, ei = graphs[0].x, graphs[0].edge_index
+
+    def log_odds(keep):
+        out = model(x, ei[:, keep], torch.zeros(3, dtype=torch.long))
+        return out[0, 0] - out[0, 1]
+
+    with torch.no_grad():
+        for e in range(ei.size(1)):  # remove the bond both ways
+            u, v = ei[:, e].tolist()
+            keep = ~(((ei[0] == u) & (ei[1] == v)) | ((ei[0] == v) & (ei[1] == u)))
+            assert torch.isclose(occ[e], log_odds(torch.ones(6, dtype=torch.bool)) - log_odds(keep), atol=1e-5)
+
+
+def test_gnn_explainer_runs_on_graphs_and_refuses_the_node_only_laplacian():
+    graphs, model = _two_molecules()
+    gu = E.GraphUnion.from_graphs(graphs)
+    res = E.gnn_explainer(model, gu.x, gu, torch.tensor([0, 1]), epochs=5, generator=torch.Generator().manual_seed(0))
+    assert res.edge_mask.shape == (12,) and res.feat_mask.shape == (2, 4)
+    with pytest.raises(ValueError, match="laplacian"):
+        E.gnn_explainer(model, gu.x, gu, torch.tensor([0, 1]), epochs=5, laplacian=1.0)
+    with pytest.raises(ValueError, match="node explanations"):
+        E.walk_decomposition(model, gu.x, gu, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="at least one graph"):
+        E.GraphUnion.from_graphs([])
+
+
+def test_registry_serves_every_explainer_with_one_signature(setup):
+    model, x, ei = setup
+    gat = GATNodeClassifier(4, 3).eval()
+    sg = E.computation_subgraphs(ei, [0, 8], 3, 9)
+    target = model(x, ei)[[0, 8]].argmax(-1)
+    assert {"saliency", "integrated_gradients", "occlusion", "linear_surrogate", "walk_decomposition",
+            "gnn_explainer", "attention"} <= set(E.EXPLAINERS)
+    for name, fn in E.EXPLAINERS.items():
+        m = gat if name == "attention" else model
+        opts = dict(epochs=3) if name == "gnn_explainer" else dict(num_samples=5) if name == "linear_surrogate" else {}
+        scores = fn(m, x, sg, target, generator=torch.Generator().manual_seed(0), **opts)
+        assert scores.shape == (sg.edge_index.size(1),) and torch.isfinite(scores).all(), name
+    # the registry gives the same scores as the functions
+    assert torch.equal(E.get_explainer("saliency")(model, x, sg, target), E.saliency(model, x, sg, target))
+    with pytest.raises(ValueError, match="no explainer named 'gradcam'"):
+        E.get_explainer("gradcam")
+    with pytest.raises(ValueError, match="registered already"):
+        E.register_explainer("saliency")(lambda *a, **k: None)
+    with pytest.raises(ValueError, match="ComputationSubgraphs"):
+        E.saliency(model, x, "not a subgraph", target)
+
+
+def test_gnn_explainer_config_validates_and_options_override_it(setup):
+    model, x, ei = setup
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        E.GNNExplainerConfig(epochs=0)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        E.GNNExplainerConfig(lr=-1.0)
+    sg = E.computation_subgraphs(ei, [2], 3, 9)
+    t = model(x, ei)[[2]].argmax(-1)
+    cfg = E.GNNExplainerConfig(epochs=4, lr=0.1)
+    a = E.gnn_explainer(model, x, sg, t, cfg, generator=torch.Generator().manual_seed(0))
+    b = E.gnn_explainer(model, x, sg, t, epochs=4, lr=0.1, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a.edge_mask, b.edge_mask) and len(a.losses) == 4

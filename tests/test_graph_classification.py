@@ -1,20 +1,15 @@
-"""Tests for gnncourse.graph_classification: the Is_Acyclic generator, readout, the GCN graph
-classifier, batching, the split and the training helpers."""
-import random
-
-import networkx as nx
+"""Tests for gnncourse.graph_classification: readout, the GCN graph classifier, batching,
+the split and the training helpers (the Is_Acyclic generator is tested in test_synthetic.py)."""
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 
+from gnncourse.synthetic import make_is_acyclic
 from gnncourse.graph_classification import (
-    IS_ACYCLIC_FAMILIES,
     GraphClassifier,
     dataset_statistics,
     evaluate,
-    family_edges,
-    make_is_acyclic,
     predict_proba,
     readout,
     stratified_split,
@@ -29,69 +24,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-def _nx(data):
-    g = nx.Graph()
-    g.add_nodes_from(range(data.num_nodes))
-    g.add_edges_from(data.edge_index.t().tolist())
-    return g
-
-
-# ---------------------------------------------------------------- Is_Acyclic generator
-
-
-def test_every_generated_graph_has_the_label_of_its_structure():
-    ds = make_is_acyclic(graphs_per_family=6, seed=3)
-    assert len(ds) == 6 * len(IS_ACYCLIC_FAMILIES)
-    for d in ds:
-        g = _nx(d)
-        assert nx.is_connected(g), d.family
-        assert nx.number_of_selfloops(g) == 0
-        assert g.number_of_edges() * 2 == d.edge_index.size(1)  # no duplicate edges
-        assert int(d.y) == (1 if nx.is_tree(g) else 0), d.family
-
-
-def test_family_sizes_match_their_formulas():
-    rng = random.Random(0)
-    n, e = family_edges("wheel", 9, rng)
-    assert (n, len(e)) == (9, 16)
-    n, e = family_edges("circular_ladder", 5, rng)
-    assert (n, len(e)) == (10, 15)
-    n, e = family_edges("binary_tree", 3, rng)
-    assert (n, len(e)) == (15, 14)
-    n, e = family_edges("cycle", 7, rng)
-    assert (n, len(e), len(set(e))) == (7, 7, 7)
-    n, e = family_edges("grid", 4, rng)
-    a = n // 4
-    assert len(e) == a * 3 + (a - 1) * 4
-    with pytest.raises(ValueError, match="unknown family"):
-        family_edges("clique", 5, rng)
-    with pytest.raises(ValueError, match="size"):
-        family_edges("cycle", 2, rng)
-
-
-def test_graphs_are_independent_objects_and_random_trees_differ():
-    # the widely copied generator appends one tree object many times: all "random" trees equal
-    ds = make_is_acyclic(graphs_per_family=10, seed=0)
-    trees = [d for d in ds if d.family == "random_tree"]
-    shapes = {tuple(map(tuple, d.edge_index.t().tolist())) for d in trees}
-    assert len(shapes) == len(trees)
-    ids = {id(d.edge_index) for d in ds} | {id(d.x) for d in ds}
-    assert len(ids) == 2 * len(ds)
-    before = ds[1].edge_index.clone()
-    ds[0].edge_index.zero_()
-    assert torch.equal(ds[1].edge_index, before)
-
-
-def test_generator_is_seeded_and_statistics_are_paper_like():
-    a, b, c = make_is_acyclic(seed=0), make_is_acyclic(seed=0), make_is_acyclic(seed=1)
-    assert all(torch.equal(x.edge_index, y.edge_index) for x, y in zip(a, b))
-    assert any(x.edge_index.shape != y.edge_index.shape or not torch.equal(x.edge_index, y.edge_index)
-               for x, y in zip(a, c))
-    s = dataset_statistics(a)
-    assert s["class_0"] == s["class_1"] == 240
-    assert 24 <= s["avg_nodes"] <= 32 and 26 <= s["avg_edges"] <= 34
 
 
 def test_degree_features_are_one_hot_degrees():
@@ -240,21 +172,20 @@ def test_training_learns_is_acyclic_and_is_reproducible():
     train, test = [ds[i] for i in tr], [ds[i] for i in te]
     m = GraphClassifier(11, 16, 2)
     before = evaluate(m, test)
-    h = train_graph_classifier(m, train, epochs=25, batch_size=16, show_progress=False)
+    h = train_graph_classifier(m, train, epochs=25, batch_size=16, desc=None)
     assert len(h["loss"]) == 25 and h["loss"][-1] < h["loss"][0]
     after = evaluate(m, test)
     assert after >= 0.9 and after > before
     torch.manual_seed(0)
     m2 = GraphClassifier(11, 16, 2)
-    h2 = train_graph_classifier(m2, train, epochs=25, batch_size=16, show_progress=False)
+    h2 = train_graph_classifier(m2, train, epochs=25, batch_size=16, desc=None)
     assert h2["loss"] == h["loss"]
 
 
 def test_diverging_graph_classifier_blames_the_weights_not_the_input(ring):
-    from gnncourse.graph_classification import GraphClassifier, make_is_acyclic, train_graph_classifier
     graphs = make_is_acyclic(graphs_per_family=4, seed=0, features="degree", max_degree=10)
     torch.manual_seed(0)
     model = GraphClassifier(11, 8, 2, pooling="sum")
     from gnncourse.train import NonFiniteLossError
     with pytest.raises(NonFiniteLossError, match="weights diverged"):
-        train_graph_classifier(model, graphs, epochs=20, lr=1e12, seed=0, show_progress=False)
+        train_graph_classifier(model, graphs, epochs=20, lr=1e12, seed=0, desc=None)

@@ -3,7 +3,6 @@ against PyG's SAGEConv, permutation equivariance, gradients, input validation.""
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
-from torch_geometric.nn import SAGEConv
 
 from gnncourse.layers import (
     MeanAggregation,
@@ -36,16 +35,6 @@ def random_graph(num_nodes, num_edges, num_isolated, num_features, seed, dtype=t
         ei = torch.empty(2, 0, dtype=torch.long)
     x = torch.randn(num_nodes, num_features, generator=g, dtype=dtype)
     return x, ei
-
-
-def copy_into_sage(layer: MeanAggregation) -> SAGEConv:
-    """A SAGEConv(aggr='mean') with the layer's weights: lin_l <- W (with bias), lin_r <- B."""
-    conv = SAGEConv(layer.in_channels, layer.out_channels, aggr="mean").to(layer.lin_self.weight.dtype)
-    with torch.no_grad():
-        conv.lin_l.weight.copy_(layer.lin_neigh.weight)
-        conv.lin_l.bias.copy_(layer.lin_neigh.bias)
-        conv.lin_r.weight.copy_(layer.lin_self.weight)
-    return conv
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -111,7 +100,7 @@ def test_layer_matches_pyg_sageconv(n, e, iso, f, out_channels):
     torch.manual_seed(0)
     x, ei = random_graph(n, e, iso, f, seed=n + 1)
     layer = MeanAggregation(f, out_channels)
-    conv = copy_into_sage(layer)
+    conv = layer.to_pyg()
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
     out, ref = layer(x1, ei), conv(x2, ei)
     assert out.shape == (n, out_channels)

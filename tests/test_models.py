@@ -1,11 +1,12 @@
-"""Tests of gnncourse.models: the K-layer mean-aggregation encoder."""
+"""Tests of gnncourse.models: the K-layer mean-aggregation encoder, the sum-aggregation and GAT node
+classifiers of the explanation chapters, and the input checks every model makes."""
 import pytest
 import torch
 from torch_geometric.nn.models import GraphSAGE
 from torch_geometric.utils import k_hop_subgraph, to_undirected
 
 from gnncourse.layers import MeanAggregation
-from gnncourse.models import MeanAggregationGNN
+from gnncourse.models import GATNodeClassifier, GNNExplainerPaperNet, MeanAggregationGNN
 
 
 def graph(n=40, e=120, f=6, seed=0):
@@ -128,7 +129,6 @@ def test_validation():
 
 
 def test_degree_scaled_gat_with_uniform_attention_is_sum_aggregation():
-    from gnncourse.models import GATNodeClassifier
 
     torch.manual_seed(0)
     ei = to_undirected(torch.tensor([[0, 0, 0, 1], [1, 2, 3, 2]]))   # node 0 has 3 neighbours
@@ -153,7 +153,6 @@ def test_degree_scaled_gat_with_uniform_attention_is_sum_aggregation():
 def test_gat_attention_stays_on_its_edges_when_the_input_has_self_loops():
     """Input self-loops (listed first) must not shift the coefficients of the other edges,
     must get their node's own loop coefficient, and must not count as neighbours."""
-    from gnncourse.models import GATNodeClassifier
 
     torch.manual_seed(0)
     ring = torch.tensor([[i for i in range(6)], [(i + 1) % 6 for i in range(6)]])
@@ -180,3 +179,39 @@ def test_float64_features_are_named_before_a_matmul_fails(ring):
     with pytest.raises(ValueError, match=r"x is torch.float64 but the model's weights are torch.float32"):
         model(g.x.double(), g.edge_index)
     assert model.double()(g.x.double(), g.edge_index).dtype == torch.float64   # both converted: fine
+
+
+@pytest.mark.parametrize("model", [MeanAggregationGNN(4, 8, 3), GNNExplainerPaperNet(4, 3), GATNodeClassifier(4, 3)],
+                         ids=lambda m: type(m).__name__)
+def test_every_node_model_checks_its_input(model):
+    ei = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    model(torch.ones(3, 4), ei)  # valid input runs
+    bad_x = torch.ones(3, 4)
+    bad_x[1, 2] = float("inf")
+    for x, e, match in [(bad_x, ei, "infinite"), (torch.ones(3, 5), ei, "in_channels=4"),
+                        (torch.ones(3, 4, dtype=torch.float64), ei, "float64"),
+                        (torch.ones(3, 4), torch.tensor([[0, 1], [1, 7]]), "refers to node 7")]:
+        with pytest.raises(ValueError, match=match):
+            model(x, e)
+
+
+def test_gat_reset_parameters_redraws_every_weight():
+    torch.manual_seed(0)
+    m = GATNodeClassifier(4, 3)
+    before = [p.detach().clone() for p in m.parameters()]
+    m.reset_parameters()
+    changed = [not torch.equal(a, b) for a, b in zip(before, m.parameters()) if a.abs().sum() > 0]
+    assert all(changed) and len(changed) >= 4
+
+
+def test_paper_net_gated_forward_equals_forward_and_checks_edge_weights():
+    torch.manual_seed(0)
+    m = GNNExplainerPaperNet(4, 3).eval()
+    x, ei = torch.rand(5, 4), torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    out, gates = m.forward_gated(x, ei)
+    assert torch.allclose(out, m(x, ei)) and len(gates) == 2
+    assert torch.allclose(m.forward_gated(x, ei, gates=gates)[0], out)  # its own gates: the same pass
+    with pytest.raises(ValueError, match="one weight per edge"):
+        m(x, ei, torch.ones(3))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        m(x, ei, torch.tensor([1.0, float("nan"), 1.0, 1.0]))

@@ -1,12 +1,15 @@
-"""The synthetic explanation benchmarks follow the GNNExplainer paper's protocol."""
+"""The synthetic benchmarks follow their papers' protocols: the GNNExplainer paper's node
+explanation graphs, and the XGNN paper's Is_Acyclic."""
 import math
+import random
 
 import networkx as nx
 import pytest
 import torch
 
-from gnncourse.synthetic import (SYNTHETIC_DATASETS, ba_community, ba_shapes, load_synthetic,
-                                 tree_cycles, tree_grid)
+from gnncourse.graph_classification import dataset_statistics
+from gnncourse.synthetic import (IS_ACYCLIC_FAMILIES, SYNTHETIC_DATASETS, ba_community, ba_shapes, family_edges,
+                                 load_synthetic, make_is_acyclic, tree_cycles, tree_grid)
 
 
 def _undirected(data):
@@ -94,3 +97,68 @@ def test_load_by_name_and_bad_input():
         load_synthetic("BA-Houses")
     with pytest.raises(ValueError, match="seed"):
         ba_shapes(seed=-1)
+
+
+# --- Is_Acyclic ---------------------------------------------------------------------------
+
+def _nx(data):
+    g = nx.Graph()
+    g.add_nodes_from(range(data.num_nodes))
+    g.add_edges_from(data.edge_index.t().tolist())
+    return g
+
+
+# ---------------------------------------------------------------- Is_Acyclic generator
+
+
+def test_every_generated_graph_has_the_label_of_its_structure():
+    ds = make_is_acyclic(graphs_per_family=6, seed=3)
+    assert len(ds) == 6 * len(IS_ACYCLIC_FAMILIES)
+    for d in ds:
+        g = _nx(d)
+        assert nx.is_connected(g), d.family
+        assert nx.number_of_selfloops(g) == 0
+        assert g.number_of_edges() * 2 == d.edge_index.size(1)  # no duplicate edges
+        assert int(d.y) == (1 if nx.is_tree(g) else 0), d.family
+
+
+def test_family_sizes_match_their_formulas():
+    rng = random.Random(0)
+    n, e = family_edges("wheel", 9, rng)
+    assert (n, len(e)) == (9, 16)
+    n, e = family_edges("circular_ladder", 5, rng)
+    assert (n, len(e)) == (10, 15)
+    n, e = family_edges("binary_tree", 3, rng)
+    assert (n, len(e)) == (15, 14)
+    n, e = family_edges("cycle", 7, rng)
+    assert (n, len(e), len(set(e))) == (7, 7, 7)
+    n, e = family_edges("grid", 4, rng)
+    a = n // 4
+    assert len(e) == a * 3 + (a - 1) * 4
+    with pytest.raises(ValueError, match="unknown family"):
+        family_edges("clique", 5, rng)
+    with pytest.raises(ValueError, match="size"):
+        family_edges("cycle", 2, rng)
+
+
+def test_graphs_are_independent_objects_and_random_trees_differ():
+    # the widely copied generator appends one tree object many times: all "random" trees equal
+    ds = make_is_acyclic(graphs_per_family=10, seed=0)
+    trees = [d for d in ds if d.family == "random_tree"]
+    shapes = {tuple(map(tuple, d.edge_index.t().tolist())) for d in trees}
+    assert len(shapes) == len(trees)
+    ids = {id(d.edge_index) for d in ds} | {id(d.x) for d in ds}
+    assert len(ids) == 2 * len(ds)
+    before = ds[1].edge_index.clone()
+    ds[0].edge_index.zero_()
+    assert torch.equal(ds[1].edge_index, before)
+
+
+def test_generator_is_seeded_and_statistics_are_paper_like():
+    a, b, c = make_is_acyclic(seed=0), make_is_acyclic(seed=0), make_is_acyclic(seed=1)
+    assert all(torch.equal(x.edge_index, y.edge_index) for x, y in zip(a, b))
+    assert any(x.edge_index.shape != y.edge_index.shape or not torch.equal(x.edge_index, y.edge_index)
+               for x, y in zip(a, c))
+    s = dataset_statistics(a)
+    assert s["class_0"] == s["class_1"] == 240
+    assert 24 <= s["avg_nodes"] <= 32 and 26 <= s["avg_edges"] <= 34

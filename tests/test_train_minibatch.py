@@ -2,7 +2,6 @@
 and fit over NeighborBatches learning the task."""
 import torch
 import torch.nn.functional as F
-from torch_geometric.data import Data
 
 from gnncourse.inductive import GraphFamily
 from gnncourse.models import MeanAggregationGNN

@@ -5,8 +5,8 @@ import torch.nn.functional as F
 from torch_geometric.nn import GCNConv
 
 from gnncourse.graph_classification import GraphClassifier, degree_features
+from gnncourse.data import MUTAG_VALENCY
 from gnncourse.xgnn import (
-    MUTAG_VALENCY,
     XGNN,
     DenseGCNLayer,
     GraphGenerator,
@@ -97,7 +97,7 @@ def test_padding_slots_do_not_change_the_policy():
 
 
 def test_actions_add_nodes_and_edges_and_roll_back_invalid_ones():
-    M, K = 4, 7
+    M = 4  # 7 node types: candidates M..M+6
     s = GraphState.start(2, M, start_type=0)  # two graphs, one carbon each
     s = apply_actions(s, torch.tensor([0, 0]), torch.tensor([M + 1, M + 2]), torch.tensor([True, False]))
     assert s.num_nodes.tolist() == [2, 1]  # graph 1's step was invalid: rolled back
@@ -150,7 +150,7 @@ def test_training_raises_the_target_probability_and_keeps_the_rules():
     x = XGNN(_CountClassifier(), target_class=1, num_node_types=3, featurize=one_hot_featurizer(3),
              max_nodes=5, valency=[4, 2, 1], rollouts=2, lr=0.05, seed=0)
     before = sum(g.prob for g in x.generate(num_graphs=16, greedy=False)) / 16
-    h = x.train(iterations=25, batch_size=8, show_progress=False)
+    h = x.train(iterations=25, batch_size=8, desc=None)
     after = sum(g.prob for g in x.generate(num_graphs=16, greedy=False)) / 16
     assert len(h["target_prob"]) == 25
     assert after > before + 0.2
@@ -166,7 +166,7 @@ def test_xgnn_is_reproducible_with_a_seed_and_checks_its_arguments():
     runs = []
     for _ in range(2):
         x = XGNN(clf, 0, 1, degree_featurizer(10), max_nodes=4, rollouts=1, seed=3)
-        h = x.train(iterations=3, batch_size=4, show_progress=False)
+        h = x.train(iterations=3, batch_size=4, desc=None)
         runs.append((h["reward"], [g.edge_index.tolist() for g in x.generate(num_graphs=3, greedy=False)]))
     assert runs[0] == runs[1]
     with pytest.raises(ValueError, match="valency"):

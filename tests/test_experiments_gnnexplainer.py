@@ -1,11 +1,15 @@
-"""The benchmark's protocol pieces: which nodes, which edges, how rows are summarised."""
+"""The GNNExplainer study's pieces: which nodes, which edges, its recipes and methods, how rows
+are summarised, its command line."""
+from dataclasses import replace
+
 import pytest
 import torch
 
 from gnncourse import explain as E
-from gnncourse.explain_benchmark import (METHODS, PROTOCOLS, TRAIN_CONFIG, ground_truth, motif_anchors,
-                                         motif_nodes, paper_model, paper_nodes, run_dataset, summarize,
-                                         train_node_model, undirected_scores)
+from gnncourse.experiments import gnnexplainer as G
+from gnncourse.experiments.gnnexplainer import (DATASETS, METHODS, PAPER_AUC, PROTOCOLS, TrainRecipe, ground_truth,
+                                                main, motif_anchors, motif_nodes, paper_model, paper_nodes,
+                                                run_dataset, summarize, train_node_model, undirected_scores)
 from gnncourse.models import GNNExplainerPaperNet
 from gnncourse.synthetic import ba_community, ba_shapes, tree_cycles, tree_grid
 
@@ -45,15 +49,16 @@ def test_input_l1_shrinks_the_first_layer_only_when_asked():
     for lam in (0.0, 0.05):
         torch.manual_seed(0)
         m = GNNExplainerPaperNet(d.num_features, 8)
-        train_node_model(m, d, epochs=30, lr=0.01, input_l1=lam)
+        history = train_node_model(m, d, TrainRecipe(epochs=30, lr=0.01, input_l1=lam))
+        assert len(history["loss"]) == 30
         norms.append(sum(float(w.detach().abs().sum()) for n, w in m.convs[0].named_parameters() if n.endswith("weight")))
     assert norms[1] < 0.7 * norms[0]
 
 
-def test_paper_model_takes_dropout_from_the_recipe(monkeypatch):
-    monkeypatch.setitem(TRAIN_CONFIG, "BA-Community", dict(epochs=2, lr=0.01, input_l1=1e-2, dropout=0.1))
+def test_paper_model_takes_dropout_from_the_recipe():
+    ds = replace(DATASETS["BA-Community"], model_recipe=TrainRecipe(epochs=2, lr=0.01, input_l1=1e-2, dropout=0.1))
     d = ba_community(seed=0)
-    model, acc = paper_model("BA-Community", d, seed=0)
+    model, acc = paper_model(ds, d, seed=0)
     assert model.dropout == 0.1 and not model.training and set(acc) == {"train_acc", "test_acc"}
 
 
@@ -95,7 +100,6 @@ def test_summarize_groups_by_protocol():
     (["--out", "/nonexistent-folder/x.csv"], "does not exist or is not writable"),
 ])
 def test_cli_checks_its_arguments_before_computing(tmp_path, args, match, capsys):
-    from gnncourse.explain_benchmark import main
     argv = ["--out", str(tmp_path / "r.csv")] + args
     with pytest.raises(SystemExit):
         main(argv)
@@ -104,10 +108,38 @@ def test_cli_checks_its_arguments_before_computing(tmp_path, args, match, capsys
 
 
 def test_cli_never_overwrites_results_silently(tmp_path, capsys):
-    from gnncourse.explain_benchmark import main
     out = tmp_path / "results.csv"
     out.write_text("method,dataset\nkept,yes\n")
     with pytest.raises(SystemExit):
         main(["--out", str(out), "--datasets", "BA-Shapes"])
     assert "--overwrite" in capsys.readouterr().err
     assert out.read_text() == "method,dataset\nkept,yes\n"
+
+
+def test_every_method_names_a_registered_explainer_and_a_known_paper_row():
+    for m in METHODS.values():
+        assert m.explainer in E.EXPLAINERS, m.label
+        assert m.model in ("paper", "gat") and m.target in ("prediction", "label")
+        assert m.paper_row is None or m.paper_row in PAPER_AUC
+    # the paper's GNNExplainer figure goes to the two rows that run the paper's settings
+    assert sorted(m.label for m in METHODS.values() if m.paper_row == "GNNExplainer") == [
+        "GNNExplainer (original settings)", "GNNExplainer (paper code)"]
+
+
+def test_recipes_say_why_and_datasets_match_the_generators():
+    from gnncourse.synthetic import SYNTHETIC_DATASETS
+    assert list(DATASETS) == list(SYNTHETIC_DATASETS)
+    for ds in DATASETS.values():
+        assert ds.model_recipe.why and ds.gat_recipe.why, ds.name
+        assert set(ds.paper_auc) == {"Att", "Grad", "GNNExplainer"}
+    with pytest.raises(ValueError, match="unknown dataset"):
+        paper_nodes(tree_grid(seed=0), "Tree-Grd")
+
+
+def test_paper_code_scaling_divides_the_entropy_by_node_pairs():
+    d = ba_shapes(seed=0)
+    sg = E.computation_subgraphs(d.edge_index, motif_anchors(d)[:2], 3, d.num_nodes, induced=True)
+    opts = G.apply_paper_code_scaling(dict(config=G.GNNEXPLAINER_PAPER_CODE), sg, d.num_features)
+    n = torch.bincount(sg.node_batch).float()
+    assert torch.allclose(opts["config"].edge_ent, sg.edge_counts().float() / n**2)
+    assert torch.equal(opts["init_feat"], torch.zeros(2, d.num_features))
