@@ -1,6 +1,6 @@
 r"""GCN, GAT and GIN layers from their formulas, each a message / aggregate / update triple.
 
-Chapter 2's mean layer (:class:`gnncourse.layers.MeanAggregation`, GraphSAGE's mean
+The mean layer (:class:`gnncourse.layers.MeanAggregation`, GraphSAGE's mean
 aggregator) is one point in a family. Every layer here computes, for each edge
 ``e = (u, v)`` a **message**, **aggregates** the messages that arrive at ``v``, and
 **updates** ``v``'s state from the aggregate:
@@ -427,7 +427,7 @@ LAYERS: Dict[str, Callable[..., nn.Module]] = {"mean": _mean, "gcn": _gcn, "gat"
 def run_layer(layer: nn.Module, x: Tensor, edge_index: Tensor) -> Tensor:
     """Apply ``layer`` to inputs a model has already checked (no per-layer checks).
 
-    The package's layers skip their checks through ``message_passing``; chapter 2's
+    The package's layers skip their checks through ``message_passing``; the mean layer
     :class:`~gnncourse.layers.MeanAggregation` through ``propagate`` with its :math:`\\tilde A`.
     """
     if isinstance(layer, MeanAggregation):

@@ -10,7 +10,6 @@ the readout pools per graph index.
 This module holds
 
 * :func:`degree_features`: one-hot node degrees, for graphs without node features;
-* :func:`readout`: mean / sum / max pooling per graph, written with ``index_add_``;
 * :class:`GraphClassifier`: GCN layers, a readout and a small MLP head;
 * :func:`stratified_split`, :func:`train_graph_classifier`, :func:`evaluate`,
   :func:`predict_proba`: a held-out split and the training/evaluation loop over
@@ -27,13 +26,13 @@ from torch import Tensor, nn
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import GCNConv
 
+from .graph_models import readout
 from .train import History, fit
 from .utils import check_edge_index, check_features
 
 __all__ = [
     "degree_features",
     "dataset_statistics",
-    "readout",
     "GraphClassifier",
     "stratified_split",
     "graph_classification_step",
@@ -72,44 +71,6 @@ def dataset_statistics(dataset: Sequence) -> Dict[str, float]:
         "max_nodes": max(nodes),
         **{f"class_{c}": k for c, k in enumerate(counts)},
     }
-
-
-def readout(x: Tensor, batch: Optional[Tensor] = None, how: str = "mean", num_graphs: Optional[int] = None) -> Tensor:
-    r"""Pool node vectors into one vector per graph.
-
-    .. math::
-        \mathbf{h}_G^{\text{sum}} = \sum_{v \in G} \mathbf{h}_v, \qquad
-        \mathbf{h}_G^{\text{mean}} = \frac{1}{|V_G|} \sum_{v \in G} \mathbf{h}_v, \qquad
-        \mathbf{h}_G^{\text{max}} = \max_{v \in G} \mathbf{h}_v \ \text{(per feature)}
-
-    Args:
-        x: node vectors, shape ``[N, F]``.
-        batch: graph index of each node, shape ``[N]`` with values in ``0..B-1``;
-            ``None`` means all nodes form one graph.
-        how: ``"mean"``, ``"sum"`` or ``"max"``.
-        num_graphs: ``B``; defaults to ``batch.max() + 1``.
-
-    Returns:
-        Graph vectors, shape ``[B, F]``. A graph without nodes gets zeros.
-    """
-    check_features(x)
-    if batch is None:
-        batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
-    if batch.dim() != 1 or batch.numel() != x.size(0):
-        raise ValueError(f"batch must have shape [N] = [{x.size(0)}], got {list(batch.shape)}")
-    if num_graphs is None:
-        num_graphs = int(batch.max()) + 1 if batch.numel() else 0
-    out = torch.zeros(num_graphs, x.size(1), dtype=x.dtype, device=x.device)
-    if how == "sum":
-        return out.index_add_(0, batch, x)  # [B, F]
-    if how == "mean":
-        count = torch.bincount(batch, minlength=num_graphs).clamp(min=1).to(x.dtype)  # [B]
-        return out.index_add_(0, batch, x) / count[:, None]
-    if how == "max":
-        idx = batch[:, None].expand_as(x)  # [N, F]
-        out = out.fill_(float("-inf")).scatter_reduce(0, idx, x, reduce="amax", include_self=True)
-        return out.masked_fill(torch.isinf(out), 0.0)
-    raise ValueError(f"unknown readout {how!r}; use 'mean', 'sum' or 'max'")
 
 
 class GraphClassifier(nn.Module):

@@ -28,7 +28,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from .utils import check_edge_index
-from .walks import to_csr
+from .walks import check_csr, to_csr
 
 __all__ = [
     "SampledSubgraph",
@@ -124,18 +124,6 @@ def _check_seeds(seeds: Tensor, num_nodes: int) -> Tensor:
     return seeds
 
 
-def _check_csr(rowptr: Tensor, col: Tensor) -> int:
-    """Cheap O(1) checks of a CSR pair (the sampler's hot path cannot afford an O(E) scan)."""
-    if not isinstance(rowptr, Tensor) or not isinstance(col, Tensor) or rowptr.dim() != 1 or col.dim() != 1:
-        raise ValueError("rowptr and col must be 1-D tensors; build them with in_csr(edge_index, num_nodes)")
-    if rowptr.dtype != torch.long or col.dtype != torch.long:
-        raise ValueError("rowptr and col must hold torch.long; build them with in_csr(edge_index, num_nodes)")
-    if rowptr.numel() < 1 or int(rowptr[0]) != 0 or int(rowptr[-1]) != col.numel():
-        raise ValueError(f"rowptr must start at 0 and end at len(col) = {col.numel()}; "
-                         "build (rowptr, col) with in_csr(edge_index, num_nodes)")
-    return rowptr.numel() - 1
-
-
 def _sample_one_hop(
     rowptr: Tensor, col: Tensor, frontier: Tensor, fanout: int, generator: Optional[torch.Generator]
 ) -> Tuple[Tensor, Tensor]:
@@ -200,7 +188,7 @@ def sample_neighbors(
     Returns:
         A :class:`SampledSubgraph` with the seeds first and edges in local ids.
     """
-    num_nodes = _check_csr(rowptr, col)
+    num_nodes = check_csr(rowptr, col, scan=False)
     fanouts = _check_fanouts(fanouts)
     seeds = _check_seeds(seeds, num_nodes)
     if node_map is None:
@@ -279,7 +267,7 @@ def sample_neighbors_python(
     nodes with ``random.sample``: the readable reference that the tests and the benchmark
     compare the vectorized version with. Slow; do not use it for training.
     """
-    _check_csr(rowptr, col)
+    check_csr(rowptr, col, scan=False)
     fanouts = _check_fanouts(fanouts)
     seeds = _check_seeds(seeds, rowptr.numel() - 1)
     return expand_loop(lambda v: col[rowptr[v]:rowptr[v + 1]].tolist(), seeds.tolist(), fanouts, rng or random.Random())

@@ -5,13 +5,13 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 
+from gnncourse.graph_models import readout
 from gnncourse.synthetic import make_is_acyclic
 from gnncourse.graph_classification import (
     GraphClassifier,
     dataset_statistics,
     evaluate,
     predict_proba,
-    readout,
     stratified_split,
     train_graph_classifier,
 )
