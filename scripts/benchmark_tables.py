@@ -12,7 +12,6 @@ by side on two cores.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 
 from gnncourse.convs import GNN
 from gnncourse.data import load_citeseer, load_cora, load_mutag
+from gnncourse.experiments.results import read_csv, write_csv
 from gnncourse.graph_models import GNNGraphClassifier
 from gnncourse.train import accuracy, fit, train_node_classifier
 from gnncourse.utils import seed_everything
@@ -59,7 +59,7 @@ def node_table(seeds=range(5)) -> None:
     from torch_geometric.transforms import NormalizeFeatures
 
     out = RESULTS / "beyond_mean_node_classification.csv"
-    rows = list(csv.DictReader(open(out))) if out.exists() else []  # resume: keep finished runs
+    rows = read_csv(out) if out.exists() else []  # resume: keep finished runs
     done = {(r["dataset"], r["model"], int(r["seed"])) for r in rows}
     datasets = {"Cora": load_cora(transform=NormalizeFeatures())[0],
                 "CiteSeer": load_citeseer(transform=NormalizeFeatures())[0]}
@@ -81,7 +81,7 @@ def node_table(seeds=range(5)) -> None:
                            test_acc=round(accuracy(logits, data.y, data.test_mask), 4))
                 rows.append(row)
                 print(row, f"{time.perf_counter() - start:.0f} s", flush=True)
-                _write(out, rows)
+                write_csv(rows, out)
 
 
 def cross_validate(dataset, spec: dict, recipe: dict, seed: int = 0, folds: int = 10, on_fold=None):
@@ -138,17 +138,8 @@ def mutag_table(seed: int = 0) -> None:
             curves += [dict(model=name, fold=r["fold"], epoch=e + 1, test_acc=round(a, 4)) for e, a in enumerate(r["curve"])]
         accs = torch.tensor([f["test_acc"] for f in finals if f["model"] == name])
         print(f"{name}: {accs.mean():.3f} ± {accs.std():.3f}  ({time.perf_counter() - start:.0f} s)", flush=True)
-        _write(RESULTS / "beyond_mean_mutag_folds.csv", finals)
-        _write(RESULTS / "beyond_mean_mutag_curves.csv", curves)
-
-
-def _write(path: Path, rows) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(path)
+        write_csv(finals, RESULTS / "beyond_mean_mutag_folds.csv")
+        write_csv(curves, RESULTS / "beyond_mean_mutag_curves.csv")
 
 
 def main(argv=None) -> int:

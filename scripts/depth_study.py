@@ -13,7 +13,6 @@ run (fewer depths, one seed).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 import time
@@ -23,6 +22,7 @@ import torch
 
 from gnncourse.convs import GNN, dirichlet_energy, mean_cosine_distance
 from gnncourse.data import load_cora
+from gnncourse.experiments.results import write_csv
 from gnncourse.train import accuracy, train_node_classifier
 from gnncourse.utils import seed_everything
 
@@ -77,12 +77,7 @@ def main(argv=None) -> int:
                 rows.append(run(data, depth, residual, seed))
                 print(rows[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
                 OUT.parent.mkdir(parents=True, exist_ok=True)
-                tmp = OUT.with_suffix(".tmp")
-                with open(tmp, "w", newline="") as f:
-                    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-                    writer.writeheader()
-                    writer.writerows(rows)
-                tmp.replace(OUT)
+                write_csv(rows, OUT)
     return 0
 
 

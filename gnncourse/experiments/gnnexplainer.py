@@ -25,7 +25,6 @@ the time.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -42,6 +41,7 @@ from ..models import GATNodeClassifier, GNNExplainerPaperNet
 from ..synthetic import SYNTHETIC_DATASETS
 from ..train import History, fit
 from ..utils import seed_everything
+from .results import read_csv, write_csv
 
 __all__ = [
     "TrainRecipe",
@@ -410,24 +410,6 @@ def summarize(rows: List[dict]) -> List[dict]:
         row["paper_auc"] = PAPER_AUC.get(paper_row, {}).get(ds, float("nan"))
         out.append(row)
     return out
-
-
-def read_csv(path: Union[str, Path]) -> List[dict]:
-    """Rows of a CSV written by :func:`write_csv`."""
-    with open(path) as f:
-        return list(csv.DictReader(f))
-
-
-def write_csv(rows: List[dict], path: Union[str, Path]) -> None:
-    """Write ``rows`` atomically: a temporary file beside ``path``, then a rename, so a kill
-    mid-write never leaves a truncated file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
