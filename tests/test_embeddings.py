@@ -151,3 +151,21 @@ def test_diverging_skipgram_stops_with_a_clear_error(ring):
     with pytest.raises(train.NonFiniteLossError, match="smaller learning rate"):
         deepwalk(g.edge_index, g.num_nodes, embedding_dim=8, walk_length=5, walks_per_node=10, lr=1e30, seed=0)
     assert train.NonFiniteLossError is utils.NonFiniteLossError   # one class, importable from both
+
+
+def test_linear_probe_chooses_C_on_validation_and_names_missing_masks():
+    from torch_geometric.data import Data
+
+    from gnncourse.embeddings import linear_probe
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(60) % 3
+    z = torch.nn.functional.one_hot(y, 3).float() + 0.3 * torch.randn(60, 3, generator=g)
+    m = torch.arange(60)
+    d = Data(y=y, train_mask=m < 30, val_mask=(m >= 30) & (m < 45), test_mask=m >= 45)
+    clf, acc = linear_probe(z, d, Cs=(0.01, 1.0))
+    assert acc > 0.9 and clf.C in (0.01, 1.0)
+    assert linear_probe(z * 1000, d, standardize=True)[1] == linear_probe(z, d, standardize=True)[1]
+    with pytest.raises(ValueError, match="val_mask"):
+        linear_probe(z, Data(y=y, train_mask=m < 30, test_mask=m >= 45))
+    with pytest.raises(ValueError, match="one row per node"):
+        linear_probe(z[:10], d)
