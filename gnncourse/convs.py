@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .layers import MeanAggregation, mean_adjacency_csr
-from .utils import check_edge_index, check_features
+from .utils import check_edge_index, check_features, check_model_input
 
 __all__ = [
     "add_self_loops",
@@ -57,16 +57,6 @@ __all__ = [
 def _check_positive_int(name: str, value) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _check_inputs(x: Tensor, edge_index: Tensor, in_channels: int, layer: str) -> int:
-    """Validate a layer's inputs; return the node count ``N``."""
-    check_features(x)
-    if x.size(1) != in_channels:
-        raise ValueError(f"x has {x.size(1)} features per node but {layer} expects in_channels={in_channels}; "
-                         f"build the layer with in_channels={x.size(1)} or check which tensor you passed")
-    check_edge_index(edge_index, num_nodes=x.size(0))
-    return x.size(0)
 
 
 def add_self_loops(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Tensor] = None,
@@ -218,7 +208,7 @@ class GCNLayer(nn.Module):
             nn.init.zeros_(self.bias)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
-        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        check_model_input(self, x, edge_index, self.in_channels)
         return self.message_passing(x, edge_index, edge_weight)
 
     def message_passing(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
@@ -300,7 +290,7 @@ class GATLayer(nn.Module):
 
     def attention(self, x: Tensor, edge_index: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         r"""Return ``(h [N, K, F'], edge_index with loops [2, E'], alpha [E', K])`` (alpha before dropout)."""
-        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        check_model_input(self, x, edge_index, self.in_channels)
         return self._attention(x, edge_index)
 
     def _attention(self, x: Tensor, edge_index: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -314,7 +304,7 @@ class GATLayer(nn.Module):
         return h, edge_index, segment_softmax(e, dst, n)  # alpha: [E', K]
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        check_model_input(self, x, edge_index, self.in_channels)
         return self.message_passing(x, edge_index)
 
     def message_passing(self, x: Tensor, edge_index: Tensor) -> Tensor:
@@ -385,7 +375,7 @@ class GINLayer(nn.Module):
             self.eps.fill_(self.initial_eps)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        check_model_input(self, x, edge_index, self.in_channels)
         return self.message_passing(x, edge_index)
 
     def message_passing(self, x: Tensor, edge_index: Tensor) -> Tensor:
@@ -505,7 +495,7 @@ class GNN(nn.Module):
 
     def embeddings(self, x: Tensor, edge_index: Tensor) -> list:
         r"""Every layer's output ``[H^{(1)}, ..., H^{(K)}]`` (hidden ones after the activation)."""
-        _check_inputs(x, edge_index, self.in_channels, type(self).__name__)
+        check_model_input(self, x, edge_index, self.in_channels)
         act = F.relu if self.activation == "relu" else F.elu
         h, out = x, []
         for k, layer in enumerate(self.layers):
@@ -537,7 +527,9 @@ def dirichlet_energy(x: Tensor, edge_index: Tensor) -> float:
 
     Dividing by the total squared norm makes it blind to scale: multiplying all vectors by
     a constant does not change it, so a small value means the rows have become *alike*
-    along the edges, not merely small. Over-smoothing drives it towards 0.
+    along the edges, not merely small. Over-smoothing drives it towards 0 in theory; on
+    trained ReLU networks zeroed rows can raise it instead, so measure it next to
+    :func:`mean_cosine_distance`.
 
     Args:
         x: node vectors ``[N, F]``.
