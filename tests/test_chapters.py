@@ -145,3 +145,18 @@ def test_tolerance_files_match_the_checked_cells(path):
     setup = _src([c for c in _cells(path) if c["cell_type"] == "code"][0])
     if tolerances:
         assert re.search(r"^SEED = 0\b", setup, re.M), f"{path.name}: measured numbers but no `SEED = 0`"
+
+
+def test_chapter_1_walk_speed_table_is_the_stored_benchmark_output():
+    """Chapter 1 quotes benchmarks/results/walks.md (it re-times nothing): every number of its
+    table must be in the stored benchmark's Cora, 1-thread rows."""
+    nb = json.loads((ROOT / "chapters" / "01_node_embeddings.ipynb").read_text())
+    text = next("".join(c["source"]) for c in nb["cells"]
+                if c["cell_type"] == "markdown" and "benchmarks/results/walks.md" in "".join(c["source"]))
+    stored = (ROOT / "benchmarks" / "results" / "walks.md").read_text()
+    cora_1 = [line for line in stored.splitlines() if line.startswith("| Cora |") and "| 1 |" in line]
+    table = [line for line in text.splitlines() if line.startswith("| uniform") or line.startswith("| $p")]
+    assert len(table) == len(cora_1) == 3
+    for ours, theirs in zip(table, cora_1):
+        nums = re.findall(r"\d+\.\d+", ours.split("|", 2)[2])  # skip the p, q column
+        assert nums and all(n in theirs for n in nums), (ours, theirs)
