@@ -10,6 +10,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import networkx as nx
 import numpy as np
 import torch
@@ -17,7 +18,8 @@ from torch import Tensor
 
 from .utils import check_edge_index
 
-__all__ = ["use_book_style", "draw_graph", "to_networkx_graph", "PALETTE", "computation_tree", "draw_computation_graph"]
+__all__ = ["use_book_style", "draw_graph", "to_networkx_graph", "PALETTE", "computation_tree", "draw_computation_graph",
+           "label_fontsize", "log_ticks"]
 
 #: Colour-blind-safe palette (Okabe and Ito) used for classes everywhere in the book.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -47,6 +49,51 @@ def use_book_style() -> None:
         set_matplotlib_formats("svg")
     except Exception:  # plain Python: nothing to configure
         pass
+
+
+def label_fontsize(texts: Sequence[str], node_size: float, largest: float = 7.0) -> float:
+    """The font size at which every label in ``texts`` fits inside a node marker of area ``node_size``.
+
+    A marker of area ``s`` (points squared, matplotlib's ``scatter`` convention) is about
+    ``sqrt(s)`` points wide, and a digit about 0.6 font sizes wide; the label keeps a margin of
+    15%. Long ids ("2614") thus get a smaller font instead of overflowing their circle.
+
+    Args:
+        texts: the labels that will be drawn.
+        node_size: marker area in points squared.
+        largest: the font size used when everything fits.
+
+    Example:
+        >>> label_fontsize(["1", "22"], node_size=300)
+        7.0
+        >>> round(label_fontsize(["2614"], node_size=160), 2)
+        4.48
+    """
+    if node_size <= 0:
+        raise ValueError(f"node_size must be positive (a marker area in points^2), got {node_size}")
+    longest = max((len(str(t)) for t in texts), default=1)
+    return float(min(largest, 0.85 * np.sqrt(node_size) / (0.6 * max(longest, 1))))
+
+
+def log_ticks(ax: plt.Axes, values: Sequence[float], axis: str = "x") -> plt.Axes:
+    """Label a log axis at ``values`` only, in plain numbers, without minor tick labels.
+
+    On a log axis spanning less than a few decades matplotlib labels minor ticks too, and
+    their labels overlap; this keeps one readable label per value.
+
+    Example:
+        >>> fig, ax = plt.subplots()
+        >>> _ = ax.loglog([250, 4000], [1, 2])
+        >>> [t.get_text() for t in log_ticks(ax, [250, 1000, 4000]).get_xticklabels()]
+        ['250', '1,000', '4,000']
+        >>> plt.close(fig)
+    """
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    target.set_ticks(list(values), [f"{v:,.0f}" if float(v).is_integer() else f"{v:,g}" for v in values])
+    return ax
 
 
 def to_networkx_graph(edge_index: Tensor, num_nodes: int) -> nx.Graph:
@@ -139,7 +186,7 @@ def draw_graph(
                            edgecolors="white", linewidths=0.5)
     if labels:
         text = labels if isinstance(labels, dict) else {i: str(i) for i in range(num_nodes)}
-        nx.draw_networkx_labels(g, pos, labels=text, ax=ax, font_size=7)
+        nx.draw_networkx_labels(g, pos, labels=text, ax=ax, font_size=label_fontsize(text.values(), node_size))
     if colorbar and mappable is not None:
         plt.colorbar(mappable, ax=ax, shrink=0.7)
     ax.set_axis_off()
@@ -223,6 +270,8 @@ def draw_computation_graph(
         node_color: one integer label per graph node (palette colours); ``None`` colours the
             target orange and every other node blue.
         max_leaves: refuse (``ValueError``) to draw trees with more leaves than this.
+        node_size: area (points squared) of the box around a one- or two-digit id; the box
+            widens for longer ids, so four-digit ids stay inside it.
         ax: draw into this ``Axes``; a new figure otherwise.
 
     Returns:
@@ -265,16 +314,23 @@ def draw_computation_graph(
         color = lambda v: PALETTE[int(values[v]) % len(PALETTE)]  # noqa: E731
     else:
         color = lambda v: PALETTE[1] if v == int(target) else PALETTE[0]  # noqa: E731
+    font = 7.0
+    pad = max(np.sqrt(node_size) - font, 0.0) / (2 * font)  # a box of about sqrt(node_size) points for 1-2 digits
+
+    def half_width(v: int) -> float:  # points from a box's centre to its side
+        return 0.3 * font * len(str(v)) + pad * font + 1.0
+
     for k in range(1, len(levels)):
-        for j, (_, parent) in enumerate(levels[k]):
+        for j, (v, parent) in enumerate(levels[k]):
+            u = levels[k - 1][parent][0]
             ax.annotate("", xy=(depth - k + 1, ys[k - 1][parent]), xytext=(depth - k, ys[k][j]),
                         arrowprops=dict(arrowstyle="-|>", color="0.55", lw=0.7,
-                                        shrinkA=7, shrinkB=7), zorder=1)
+                                        shrinkA=half_width(v), shrinkB=half_width(u)), zorder=1)
     for k, lvl in enumerate(levels):
-        xs = [depth - k] * len(lvl)
-        ax.scatter(xs, ys[k], s=node_size, c=[color(v) for v, _ in lvl], edgecolors="white", zorder=2)
-        for x, y, (v, _) in zip(xs, ys[k], lvl):
-            ax.text(x, y, str(v), ha="center", va="center", fontsize=7, color="white", zorder=3)
+        for y, (v, _) in zip(ys[k], lvl):  # a rounded box that widens with its id
+            ax.text(depth - k, y, str(v), ha="center", va="center", fontsize=font, color="white", zorder=3,
+                    bbox=dict(boxstyle=f"round,pad={pad:.2f},rounding_size={0.5 + pad:.2f}",
+                              fc=color(v), ec="white", lw=0.5))
     for k in range(depth + 1):  # column headers above the tree (the y axis points down)
         ax.text(depth - k, -0.8, f"layer {depth - k}", ha="center", va="bottom", fontsize=8)
     ax.set_xlim(-0.5, depth + 0.5)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnncourse.plot import PALETTE, draw_graph, to_networkx_graph, use_book_style
+from gnncourse.plot import PALETTE, draw_graph, label_fontsize, log_ticks, to_networkx_graph, use_book_style
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +55,23 @@ def test_book_style_sets_palette_and_svg_salt():
     use_book_style()
     assert matplotlib.rcParams["svg.hashsalt"] == "gnncourse"
     assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == PALETTE[0]
+
+
+def test_label_fontsize_fits_long_ids():
+    assert label_fontsize(["1", "22"], 300) == 7.0
+    small = label_fontsize(["2614"], 160)
+    assert small < 7.0 and 0.6 * small * 4 <= 0.85 * 160 ** 0.5 + 1e-9   # the width estimate fits the circle
+    with pytest.raises(ValueError, match="node_size"):
+        label_fontsize(["1"], 0)
+
+
+def test_log_ticks_drop_minor_labels():
+    fig, ax = plt.subplots()
+    ax.loglog([250, 4000], [1, 2])
+    log_ticks(ax, [250, 500, 1000, 2000, 4000])
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["250", "500", "1,000", "2,000", "4,000"]
+    assert all(t.get_text() == "" for t in ax.xaxis.get_minorticklabels())
+    with pytest.raises(ValueError, match="axis"):
+        log_ticks(ax, [1], axis="z")
+    plt.close(fig)

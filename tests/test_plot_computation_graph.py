@@ -56,3 +56,17 @@ def test_a_huge_tree_is_refused_before_it_is_built():
     with pytest.raises(ValueError, match="level 3 .* would hold 125 nodes"):
         computation_tree(ei, 0, 12, max_level_size=100)
     assert len(computation_tree(ei, 0, 2)[2]) == 25   # without a bound nothing changes
+
+
+def test_four_digit_ids_sit_inside_their_boxes():
+    """Ids like 2614 widen their box instead of overflowing a fixed circle."""
+    ei = torch.tensor([[2614, 7, 1999], [0, 0, 7]])
+    ax = draw_computation_graph(ei, target=0, num_layers=2, num_nodes=3000)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for text in ax.texts:
+        if text.get_text().isdigit():
+            inner = text.get_window_extent(renderer)
+            box = text.get_bbox_patch().get_window_extent(renderer)
+            assert box.x0 < inner.x0 and inner.x1 < box.x1, text.get_text()
