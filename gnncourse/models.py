@@ -18,12 +18,13 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GATConv, GraphConv
+from torch_geometric.nn import GATConv, GraphConv, MessagePassing
 
 from .layers import MeanAggregation, mean_adjacency_csr
 from .utils import check_model_input
 
-__all__ = ["MeanAggregationGNN", "FeaturesMLP", "GNNExplainerPaperNet", "GATNodeClassifier"]
+__all__ = ["MeanAggregationGNN", "FeaturesMLP", "GNNExplainerPaperNet", "NormalizedSumConv",
+           "GNNExplainerOriginalNet", "GATNodeClassifier"]
 
 
 class MeanAggregationGNN(nn.Module):
@@ -212,6 +213,156 @@ class GNNExplainerPaperNet(nn.Module):
         c = self.convs[0]
         return (f"{type(self).__name__}({c.in_channels}, {self.lin.out_features}, "
                 f"hidden={c.out_channels}, layers={len(self.convs)})")
+
+
+class NormalizedSumConv(MessagePassing):
+    r"""Sum aggregation without a self weight, then L2 normalisation of every node's output:
+
+    .. math::
+        \mathbf{z}_v = \mathbf{W}^\top \sum_{u \in N(v)} w_{uv}\, \mathbf{h}_u + \mathbf{b},
+        \qquad \mathbf{n}_v = \frac{\mathbf{z}_v}{\max(\lVert \mathbf{z}_v \rVert_2, \epsilon)}
+
+    (:math:`\epsilon = 10^{-12}`; :math:`w_{uv} = 1` without ``edge_weight``). The node's own
+    features enter only through a self-loop in ``edge_index``, if there is one. Being a PyG
+    ``MessagePassing`` layer (``aggr="add"``), it lets PyG's explainers mask its messages.
+
+    Example:
+        >>> conv = NormalizedSumConv(1, 2)
+        >>> out = conv(torch.ones(3, 1), torch.tensor([[0, 1], [1, 2]]))
+        >>> [round(float(r), 4) for r in out.norm(dim=1)]  # unit rows; node 0 receives nothing: z = b = 0
+        [0.0, 1.0, 1.0]
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
+        super().__init__(aggr="add")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Xavier-uniform weights with the ReLU gain and zero bias, as the original code draws them."""
+        nn.init.xavier_uniform_(self.weight, gain=nn.init.calculate_gain("relu"))
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def pre_normalization(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        r""":math:`\mathbf{z}_v`, before the normalisation."""
+        z = self.propagate(edge_index, x=x, edge_weight=edge_weight) @ self.weight
+        return z if self.bias is None else z + self.bias
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        return F.normalize(self.pre_normalization(x, edge_index, edge_weight), p=2.0, dim=-1)
+
+    def message(self, x_j: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
+        return x_j if edge_weight is None else x_j * edge_weight.view(-1, 1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.in_channels}, {self.out_channels})"
+
+
+class GNNExplainerOriginalNet(nn.Module):
+    r"""The node classifier of the GNNExplainer paper's code (``GcnEncoderNode`` with its
+    defaults): :math:`L` layers of :class:`NormalizedSumConv` on the plain adjacency (no
+    self-loops, no degree normalisation, no batch norm), ReLU after every normalised layer
+    output but the last, and the :math:`L` outputs concatenated into a linear classifier:
+
+    .. math::
+        \mathbf{h}^{(l)}_v = \mathrm{ReLU}\big(\mathbf{n}^{(l)}_v\big) \ (l < L), \qquad
+        \mathbf{h}^{(L)}_v = \mathbf{n}^{(L)}_v, \qquad
+        \hat{\mathbf{y}}_v = \mathbf{W}_{\text{out}}
+            [\mathbf{h}^{(1)}_v \,\|\, \dots \,\|\, \mathbf{h}^{(L)}_v] + \mathbf{b}_{\text{out}}
+
+    with :math:`\mathbf{n}^{(l)}_v` the unit-length output of layer :math:`l`
+    (:class:`NormalizedSumConv`). Three differences from :class:`GNNExplainerPaperNet`: every
+    layer output has length 1 (before the ReLU), there is no self weight, the last layer has no
+    activation. A consequence: scaling all messages into a node by the same :math:`c > 0`
+    scales :math:`\mathbf{z}_v - \mathbf{b}` by :math:`c`, so with a small bias the layer
+    output does not change.
+
+    Args:
+        in_channels: input feature size ``F``.
+        out_channels: number of classes ``C``.
+        hidden_channels: width of every layer (20 in the code: ``hidden_dim = output_dim = 20``).
+        num_layers: :math:`L` (3 in the code).
+        dropout: dropout on the input of every layer but the first and the last, as in the
+            code (where it is 0).
+
+    Shapes: ``forward(x [N, F], edge_index [2, E], edge_weight [E] | None) -> [N, C]`` logits.
+
+    Example:
+        >>> model = GNNExplainerOriginalNet(10, 4)
+        >>> model(torch.ones(5, 10), torch.tensor([[0, 1, 2], [1, 2, 3]])).shape
+        torch.Size([5, 4])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
+                 num_layers: int = 3, dropout: float = 0.0):
+        super().__init__()
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.dropout = float(dropout)
+        dims = [in_channels] + [hidden_channels] * num_layers
+        self.convs = nn.ModuleList(NormalizedSumConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin.reset_parameters()
+
+    def _drop(self, x: Tensor, i: int) -> Tensor:
+        # the original code builds its first and last layers without dropout
+        inner = 0 < i < len(self.convs) - 1
+        return F.dropout(x, self.dropout, self.training) if inner and self.dropout > 0 else x
+
+    def forward_gated(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
+                      gates: Optional[list] = None) -> tuple:
+        r"""The forward pass with its nonlinearities exposed as gates: every layer multiplies
+        :math:`\mathbf{z}_v` by :math:`g_v = [\mathbf{z}_v > 0] / \lVert \mathbf{z}_v \rVert`
+        (the ReLU gate and the normalisation; the last layer only the latter).
+
+        Returns ``(logits, gates)``, one ``[N, H]`` gate per layer. Given ``gates``, the pass
+        uses them instead of its own: the model is then linear in each layer's input, which is
+        what an exact decomposition of the logit over walks needs
+        (``explain.walk_decomposition``).
+        """
+        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
+        hs, used = [], []
+        for i, conv in enumerate(self.convs):
+            z = conv.pre_normalization(self._drop(x, i), edge_index, edge_weight)
+            if gates is None:
+                g = 1.0 / z.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+                g = g * (z > 0).to(z.dtype) if i < len(self.convs) - 1 else g.expand_as(z)
+            else:
+                g = gates[i]
+            used.append(g)
+            x = z * g
+            hs.append(x)
+        return self.lin(torch.cat(hs, dim=-1)), used
+
+    def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """The concatenated layer outputs ``[N, num_layers * hidden]`` fed to the classifier."""
+        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
+        hs = []
+        for i, conv in enumerate(self.convs):
+            x = conv(self._drop(x, i), edge_index, edge_weight)
+            if i < len(self.convs) - 1:
+                x = x.relu()
+            hs.append(x)
+        return torch.cat(hs, dim=-1)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        return self.lin(self.embed(x, edge_index, edge_weight))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.in_channels}, {self.lin.out_features}, "
+                f"hidden={self.hidden_channels}, layers={len(self.convs)})")
 
 
 class GATNodeClassifier(nn.Module):

@@ -6,7 +6,8 @@ from torch_geometric.nn.models import GraphSAGE
 from torch_geometric.utils import k_hop_subgraph, to_undirected
 
 from gnncourse.layers import MeanAggregation
-from gnncourse.models import GATNodeClassifier, GNNExplainerPaperNet, MeanAggregationGNN
+from gnncourse.models import (GATNodeClassifier, GNNExplainerOriginalNet, GNNExplainerPaperNet,
+                              MeanAggregationGNN, NormalizedSumConv)
 
 
 def graph(n=40, e=120, f=6, seed=0):
@@ -181,7 +182,8 @@ def test_float64_features_are_named_before_a_matmul_fails(ring):
     assert model.double()(g.x.double(), g.edge_index).dtype == torch.float64   # both converted: fine
 
 
-@pytest.mark.parametrize("model", [MeanAggregationGNN(4, 8, 3), GNNExplainerPaperNet(4, 3), GATNodeClassifier(4, 3)],
+@pytest.mark.parametrize("model", [MeanAggregationGNN(4, 8, 3), GNNExplainerPaperNet(4, 3), GATNodeClassifier(4, 3),
+                                   GNNExplainerOriginalNet(4, 3)],
                          ids=lambda m: type(m).__name__)
 def test_every_node_model_checks_its_input(model):
     ei = torch.tensor([[0, 1, 2], [1, 2, 0]])
@@ -215,3 +217,127 @@ def test_paper_net_gated_forward_equals_forward_and_checks_edge_weights():
         m(x, ei, torch.ones(3))
     with pytest.raises(ValueError, match="NaN or infinite"):
         m(x, ei, torch.tensor([1.0, float("nan"), 1.0, 1.0]))
+
+
+# --- the GNNExplainer code's model: normalised sum aggregation, no self weight ------------------
+
+def _hand_model():
+    """2 layers of width 2 on 1 input feature, weights chosen to be easy to follow by hand."""
+    m = GNNExplainerOriginalNet(1, 2, hidden_channels=2, num_layers=2).eval()
+    with torch.no_grad():
+        m.convs[0].weight.copy_(torch.tensor([[1.0, -1.0]]))
+        m.convs[0].bias.copy_(torch.tensor([0.0, 1.0]))
+        m.convs[1].weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        m.convs[1].bias.copy_(torch.tensor([0.0, -1.0]))
+        m.lin.weight.copy_(torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]))
+        m.lin.bias.copy_(torch.tensor([0.0, 0.5]))
+    return m
+
+
+PATH_X = torch.tensor([[1.0], [2.0], [3.0]])
+PATH_EI = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # the path 0 - 1 - 2, both directions
+
+
+def test_original_net_on_a_path_by_hand():
+    """z_v = W^T sum_u h_u + b, n_v = z_v / |z_v|, ReLU but on the last layer, then the classifier
+    on [h1 || h2]; every number below is worked out from these formulas."""
+    s5 = 5 ** 0.5
+    # layer 1 (W = [1, -1], b = [0, 1]): node 0 and 2 receive x_1 = 2, node 1 receives 1 + 3 = 4
+    #   z_0 = [2, -1] -> n = [2, -1]/sqrt5 -> ReLU [2/sqrt5, 0];  z_1 = [4, -3] -> [0.8, -0.6] -> [0.8, 0]
+    h1 = torch.tensor([[2 / s5, 0.0], [0.8, 0.0], [2 / s5, 0.0]])
+    # layer 2 (W = [[1, 2], [3, 4]], b = [0, -1]), no ReLU:
+    #   node 0 and 2 receive h1_1 = [0.8, 0]: z = [0.8, 1.6 - 1] = [0.8, 0.6], already of length 1
+    #   node 1 receives h1_0 + h1_2 = [4/sqrt5, 0]: z = [4/sqrt5, 8/sqrt5 - 1]
+    z1 = torch.tensor([4 / s5, 8 / s5 - 1])
+    h2 = torch.stack([torch.tensor([0.8, 0.6]), z1 / z1.norm(), torch.tensor([0.8, 0.6])])
+    logits = torch.stack([h1[:, 0], h2[:, 0] + h2[:, 1] + 0.5], dim=1)  # lin: [h1[0], h2[0] + h2[1] + 0.5]
+    m = _hand_model()
+    assert torch.allclose(m.embed(PATH_X, PATH_EI), torch.cat([h1, h2], 1), atol=1e-6)
+    assert torch.allclose(m(PATH_X, PATH_EI), logits, atol=1e-6)
+    assert torch.allclose(m(PATH_X, PATH_EI)[1], torch.tensor([0.8, 1.8916766]), atol=1e-6)
+
+
+def test_original_net_edge_weights_scale_messages_by_hand():
+    m = _hand_model()
+    w = torch.tensor([1.0, 0.5, 1.0, 1.0])  # the message 1 -> 0 at half weight
+    s5 = 5 ** 0.5
+    # layer 1, node 0: z = 0.5 * 2 * [1, -1] + [0, 1] = [1, 0]: unit length, ReLU keeps it
+    # layer 2, node 0: receives 0.5 * h1_1 = [0.4, 0]: z = [0.4, 0.8 - 1] -> [0.4, -0.2] / sqrt(0.2)
+    # layer 2, node 1: receives h1_0 + h1_2 = [1 + 2/sqrt5, 0]
+    z0 = torch.tensor([0.4, -0.2])
+    z1 = torch.tensor([1 + 2 / s5, 2 * (1 + 2 / s5) - 1])
+    emb = m.embed(PATH_X, PATH_EI, w)
+    assert torch.allclose(emb[0], torch.cat([torch.tensor([1.0, 0.0]), z0 / z0.norm()]), atol=1e-6)
+    assert torch.allclose(emb[1, 2:], z1 / z1.norm(), atol=1e-6)
+
+
+def test_original_net_has_no_self_weight_and_unit_layer_outputs():
+    torch.manual_seed(0)
+    m = GNNExplainerOriginalNet(6, 3).eval()
+    assert [n for n, _ in m.convs[0].named_parameters()] == ["weight", "bias"]  # no root / self weight
+    x, ei = graph()
+    emb = m.embed(x, ei)
+    norms = torch.stack([emb[:, 20 * i:20 * (i + 1)].norm(dim=1) for i in range(3)])
+    isolated = torch.tensor([37, 38, 39])  # they receive nothing: z = b = 0 at initialisation
+    keep = torch.ones(40, dtype=torch.bool)
+    keep[isolated] = False
+    assert torch.allclose(norms[2, keep], torch.ones(37))  # the last layer: unit length, no ReLU
+    assert (norms[:2, keep] <= 1 + 1e-6).all() and (emb[:, :40] >= 0).all()  # ReLU after normalising
+    assert (emb[:, 40:] < 0).any()
+    assert torch.equal(emb[isolated], torch.zeros(3, 60))
+
+
+def test_original_net_cancels_a_uniform_rescaling_of_the_messages_when_the_bias_is_zero():
+    """The reason this model matters for explanations: a soft mask that scales every message
+    by the same c > 0 changes nothing once the layer outputs are normalised (bias 0)."""
+    torch.manual_seed(0)
+    m = GNNExplainerOriginalNet(6, 3).eval()
+    x, ei = graph()
+    c = torch.full((ei.size(1),), 0.3)
+    assert torch.allclose(m(x, ei, c), m(x, ei), atol=1e-5)
+    with torch.no_grad():
+        for conv in m.convs:
+            conv.bias.fill_(0.5)
+    assert not torch.allclose(m(x, ei, c), m(x, ei), atol=1e-3)  # a bias breaks the invariance
+
+
+def test_original_net_edge_weight_equals_pyg_message_masks():
+    """PyG's explainers mask messages inside MessagePassing layers; on this model that is the
+    same as passing the mask as edge_weight."""
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks  # only this test needs them
+    torch.manual_seed(0)
+    m = GNNExplainerOriginalNet(6, 3).eval()
+    x, ei = graph()
+    mask = torch.rand(ei.size(1))
+    set_masks(m, torch.nn.Parameter(mask), ei, apply_sigmoid=False)
+    try:
+        out = m(x, ei)
+    finally:
+        clear_masks(m)
+    assert torch.allclose(out, m(x, ei, mask), atol=1e-6)
+
+
+def test_original_net_gated_forward_and_dropout_placement():
+    torch.manual_seed(0)
+    m = GNNExplainerOriginalNet(6, 3).eval()
+    x, ei = graph()
+    out, gates = m.forward_gated(x, ei)
+    assert torch.allclose(out, m(x, ei), atol=1e-6) and len(gates) == 3
+    assert torch.allclose(m.forward_gated(x, ei, gates=gates)[0], out, atol=1e-6)
+    # dropout acts only on the middle layers' input, as in the code (first and last built without)
+    d = GNNExplainerOriginalNet(6, 3, num_layers=2, dropout=0.5).train()
+    d.load_state_dict(GNNExplainerOriginalNet(6, 3, num_layers=2).state_dict())
+    assert torch.equal(d(x, ei), d.eval()(x, ei))
+    d3 = GNNExplainerOriginalNet(6, 3, dropout=0.5).train()
+    assert not torch.equal(d3(x, ei), d3(x, ei))
+
+
+def test_normalized_sum_conv_validation_and_repr():
+    conv = NormalizedSumConv(3, 5)
+    assert repr(conv) == "NormalizedSumConv(3, 5)" and conv.bias is not None
+    assert NormalizedSumConv(3, 5, bias=False).bias is None
+    assert repr(GNNExplainerOriginalNet(4, 3)) == "GNNExplainerOriginalNet(4, 3, hidden=20, layers=3)"
+    with pytest.raises(ValueError, match="num_layers"):
+        GNNExplainerOriginalNet(4, 3, num_layers=0)
+    with pytest.raises(ValueError, match="dropout"):
+        GNNExplainerOriginalNet(4, 3, dropout=1.0)
