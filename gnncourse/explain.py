@@ -14,6 +14,8 @@ The four families of the lecture, one function (or more) each:
 
 * gradients: :func:`saliency`, :func:`integrated_gradients`;
 * perturbation: :func:`gnn_explainer` (from scratch; :func:`pyg_gnn_explainer` runs PyG's);
+* perturbation, learned once for many predictions: :class:`PGExplainer` (an MLP over edge
+  embeddings, trained over many instances, then one forward pass per explanation);
 * surrogate: :func:`linear_surrogate` (sample sub-graphs, fit a linear model);
 * decomposition: :func:`walk_decomposition` (exact: the terms add up to the output);
 
@@ -34,7 +36,9 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.explain import Explainer as PyGExplainer
 from torch_geometric.explain import GNNExplainer as PyGGNNExplainer
+from torch_geometric.nn import MessagePassing
 
+from .train import History, fit
 from .utils import check_edge_index, check_features
 
 __all__ = [
@@ -53,6 +57,9 @@ __all__ = [
     "gnn_explainer",
     "GNNExplainerResult",
     "pyg_gnn_explainer",
+    "PGExplainerConfig",
+    "PGExplainer",
+    "node_embeddings",
     "linear_surrogate",
     "walk_decomposition",
     "attention_scores",
@@ -581,6 +588,235 @@ class _PyGExplainerFromStart(PyGGNNExplainer):
                 self.node_mask.copy_(self._init_feat)
 
 
+@dataclass(frozen=True)
+class PGExplainerConfig:
+    r"""The settings of :class:`PGExplainer`. The defaults are PyG's ``PGExplainer`` (which
+    follow the replication study of Holdijk et al., 2021), except ``batch_size``.
+
+    Attributes:
+        epochs, lr: training epochs over the training instances, Adam's learning rate.
+        hidden: width of the MLP's hidden layer.
+        edge_size, edge_ent: coefficients of the size term (sum of the mask over the
+            explanation's edges) and of the entropy term (its mean).
+        temp: ``(T_0, T_1)``: the temperature falls from :math:`T_0` to :math:`T_1`,
+            :math:`T_e = T_0 (T_1/T_0)^{e/\text{epochs}}` at epoch :math:`e = 0, 1, \dots`.
+        noise_bias: the uniform noise of the concrete relaxation is drawn in
+            ``[noise_bias, 1 - noise_bias]`` (0.5: no noise at all).
+        embedding: ``"last"``: a node's embedding is the output of the model's last
+            message-passing layer (PyG); ``"concat"``: ``model.embed`` (every layer's output
+            concatenated, as in the paper's and the replication's code).
+        batch_size: instances per Adam step (their losses summed); ``None``: all of them, one
+            step per epoch (the replication's code); ``1``: one step per instance (PyG's loop).
+
+    Example:
+        >>> PGExplainerConfig(epochs=10).temp
+        (5.0, 2.0)
+    """
+
+    epochs: int = 30
+    lr: float = 0.003
+    hidden: int = 64
+    edge_size: float = 0.05
+    edge_ent: float = 1.0
+    temp: Tuple[float, float] = (5.0, 2.0)
+    noise_bias: float = 0.01
+    embedding: str = "last"
+    batch_size: Optional[int] = None
+
+    def __post_init__(self):
+        for name in ("epochs", "hidden"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int or None (all instances), got {self.batch_size!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if len(self.temp) != 2 or min(self.temp) <= 0:
+            raise ValueError(f"temp must be two positive temperatures (start, end), got {self.temp!r}")
+        if not 0 <= self.noise_bias <= 0.5:
+            raise ValueError(f"noise_bias must lie in [0, 0.5] (0.5: no noise), got {self.noise_bias!r}")
+        if self.embedding not in ("last", "concat"):
+            raise ValueError(f"embedding must be 'last' or 'concat', got {self.embedding!r}")
+
+
+def node_embeddings(model: nn.Module, x: Tensor, sg: Explanations, embedding: str = "last") -> Tensor:
+    r"""``[Nb, D]`` the trained model's embedding of every node of the union, on the unmasked graph.
+
+    For node explanations the model runs on the whole graph (``sg.graph_edge_index``), so a
+    node at the border of a computation subgraph keeps the embedding it has in the graph;
+    for graph explanations it runs on the union. ``"last"`` is the output of the model's last
+    ``MessagePassing`` module, ``"concat"`` is ``model.embed(x, edge_index)``.
+    """
+    whole = isinstance(sg, ComputationSubgraphs) and sg.graph_edge_index is not None
+    xs = x if whole else x[sg.nodes]
+    ei = sg.graph_edge_index if whole else sg.edge_index
+    with torch.no_grad():
+        if embedding == "concat":
+            if not hasattr(model, "embed") or not isinstance(sg, ComputationSubgraphs):
+                raise ValueError("embedding='concat' needs node explanations of a model with embed(x, edge_index), "
+                                 "like models.GNNExplainerOriginalNet; use embedding='last'")
+            out = model.embed(xs, ei)
+        elif embedding == "last":
+            convs = [m for m in model.modules() if isinstance(m, MessagePassing)]
+            if not convs:
+                raise ValueError("embedding='last' reads the output of the model's last MessagePassing layer, "
+                                 f"but {type(model).__name__} has none; give it an embed method and use 'concat'")
+            seen = []
+            handle = convs[-1].register_forward_hook(lambda m, i, o: seen.append(o))
+            try:
+                if whole:
+                    model(xs, ei)
+                else:
+                    sg.logits(model, xs, None)
+            finally:
+                handle.remove()
+            out = seen[-1]
+        else:
+            raise ValueError(f"embedding must be 'last' or 'concat', got {embedding!r}")
+    return out[sg.nodes] if whole else out
+
+
+class PGExplainer(nn.Module):
+    r"""PGExplainer (Luo et al., 2020), from scratch: a *parametric* explainer. One MLP
+    :math:`g_\psi` scores every edge from embeddings of the trained GNN,
+
+    .. math:: \omega_{uw} = g_\psi\big([\mathbf{z}_u \,\|\, \mathbf{z}_w \,\|\, \mathbf{z}_v]\big)
+
+    (:math:`v` the explained node; graph explanations drop :math:`\mathbf{z}_v`), and is
+    trained once over many predictions. Each step samples a soft edge mask with the concrete
+    (Gumbel-sigmoid) relaxation of a Bernoulli draw, at a temperature :math:`T` that falls
+    over the epochs,
+
+    .. math:: m_e = \sigma\Big(\frac{\log \epsilon - \log(1-\epsilon) + \omega_e}{T}\Big),
+              \qquad \epsilon \sim U(\beta, 1 - \beta),
+
+    and minimises, summed over the predictions, the cross-entropy of the target under the
+    masked graph plus a size and an entropy term over each explanation's edges:
+
+    .. math:: \mathcal{L} = -\log p(y \mid G \odot m) + \lambda_s \sum_e m_e
+              + \lambda_e\, \overline{H(0.99\, m_e + 0.005)}
+
+    (the affine squeeze keeps the logarithms finite, as in PyG). Explaining a new node then
+    costs one pass of the MLP: :math:`\sigma(\omega_e)`, no noise.
+
+    Args:
+        embedding_dim: ``D``, the width of a node embedding (see :func:`node_embeddings`).
+        node_level: ``True`` for node explanations (input ``3D``), ``False`` for graphs (``2D``).
+        config: a :class:`PGExplainerConfig`.
+        generator: random stream of the MLP's initial weights (drawn as ``nn.Linear`` draws them).
+
+    Example:
+        >>> pg = PGExplainer(embedding_dim=20)
+        >>> sum(p.numel() for p in pg.parameters())  # (3 * 20 + 1) * 64 + 65
+        3969
+    """
+
+    def __init__(self, embedding_dim: int, node_level: bool = True, config: Optional[PGExplainerConfig] = None,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__()
+        if not isinstance(embedding_dim, int) or embedding_dim < 1:
+            raise ValueError(f"embedding_dim must be a positive int (the width of a node embedding), got {embedding_dim!r}")
+        self.config = config or PGExplainerConfig()
+        self.node_level = node_level
+        self.mlp = nn.Sequential(nn.Linear((3 if node_level else 2) * embedding_dim, self.config.hidden),
+                                 nn.ReLU(), nn.Linear(self.config.hidden, 1))
+        self.epochs_trained = 0
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Optional[torch.Generator] = None) -> None:
+        """Re-draw the MLP's weights, with ``nn.Linear``'s distributions, from ``generator``."""
+        for lin in (self.mlp[0], self.mlp[2]):
+            nn.init.kaiming_uniform_(lin.weight, a=sqrt(5), generator=generator)
+            bound = 1 / sqrt(lin.in_features)
+            nn.init.uniform_(lin.bias, -bound, bound, generator=generator)
+        self.epochs_trained = 0
+
+    def edge_logits(self, emb: Tensor, sg: Explanations) -> Tensor:
+        r"""``[Eb]`` the MLP's logits :math:`\omega_e` from the union's node embeddings ``emb [Nb, D]``."""
+        if self.node_level != isinstance(sg, ComputationSubgraphs):
+            raise ValueError("this PGExplainer was built for " + ("node" if self.node_level else "graph")
+                             + " explanations: build it with node_level=" + str(isinstance(sg, ComputationSubgraphs)))
+        src, dst = sg.edge_index
+        parts = [emb[src], emb[dst]]
+        if self.node_level:
+            parts.append(emb[sg.center][sg.edge_batch])
+        return self.mlp(torch.cat(parts, dim=-1)).squeeze(-1)
+
+    def temperature(self, epoch: int) -> float:
+        """The temperature of (0-based) ``epoch``."""
+        t0, t1 = self.config.temp
+        return t0 * (t1 / t0) ** (epoch / self.config.epochs)
+
+    def loss(self, model: nn.Module, x: Tensor, sg: Explanations, target: Tensor, emb: Tensor,
+             temperature: float, generator: Optional[torch.Generator] = None) -> Tensor:
+        """``[B]`` the training loss of every prediction of ``sg`` at ``temperature``."""
+        cfg, B = self.config, sg.num_explanations
+        omega = self.edge_logits(emb, sg)
+        u = torch.rand(omega.shape, generator=generator)
+        eps = (1 - 2 * cfg.noise_bias) * u + cfg.noise_bias
+        eps = eps.clamp(1e-6, 1 - 1e-6)  # noise_bias = 0 may draw 0: keep the logit finite
+        m = ((eps.log() - (1 - eps).log() + omega) / temperature).sigmoid()
+        out = sg.logits(model, x[sg.nodes], m)
+        _check_classes(out, target)
+        loss = F.cross_entropy(out, target, reduction="none")
+        counts = sg.edge_counts().clamp(min=1).float()
+        loss = loss + cfg.edge_size * scatter_sum(m, sg.edge_batch, B)
+        return loss + cfg.edge_ent * scatter_sum(_entropy(0.99 * m + 0.005), sg.edge_batch, B) / counts
+
+    def fit(self, model: nn.Module, x: Tensor, sg: Explanations, target: Tensor, *,
+            generator: Optional[torch.Generator] = None, desc: Optional[str] = None) -> History:
+        r"""Train the MLP on the predictions of ``sg`` (their ``target`` classes) through
+        :func:`gnncourse.train.fit`; the explained ``model`` stays frozen. An epoch visits every
+        prediction once, in chunks of ``config.batch_size`` (one Adam step each). Returns the
+        :class:`~gnncourse.train.History` (``"loss"``: mean summed loss per step)."""
+        target = _check(model, x, sg, target)
+        cfg = self.config
+        emb = node_embeddings(model, x, sg, cfg.embedding)
+        if emb.size(1) * (3 if self.node_level else 2) != self.mlp[0].in_features:
+            raise ValueError(f"the model's embeddings have {emb.size(1)} dimensions, but this PGExplainer was built "
+                             f"for {self.mlp[0].in_features // (3 if self.node_level else 2)}")
+        B = sg.num_explanations
+        chunks = [torch.arange(B)] if cfg.batch_size is None else list(torch.arange(B).split(cfg.batch_size))
+        parts = [(sg if c.numel() == B else sg.subset(c), c) for c in chunks]
+        node_of = [None if c.numel() == B else torch.isin(sg.node_batch, c) for c in chunks]
+        requires = [p.requires_grad for p in model.parameters()]
+        for p in model.parameters():
+            p.requires_grad_(False)
+        start = self.epochs_trained
+
+        def batches(epoch: int):  # fit's epochs count from 1; the temperature's from 0
+            t = self.temperature(start + epoch - 1)
+            return [(sub, c, keep, t) for (sub, c), keep in zip(parts, node_of)]
+
+        def step(pg: "PGExplainer", batch) -> Tensor:
+            sub, c, keep, t = batch
+            e = emb if keep is None else emb[keep]
+            return pg.loss(model, x, sub, target[c], e, t, generator).sum()
+
+        was_training = model.training
+        model.eval()
+        try:
+            opt = torch.optim.Adam(self.mlp.parameters(), lr=cfg.lr)
+            history = fit(self, opt, step, batches, epochs=cfg.epochs, desc=desc)
+        finally:
+            for p, r in zip(model.parameters(), requires):
+                p.requires_grad_(r)
+            model.train(was_training)
+        self.epochs_trained += cfg.epochs
+        self.eval()
+        return history
+
+    def explain(self, model: nn.Module, x: Tensor, sg: Explanations) -> Tensor:
+        r"""``[Eb]`` the edge masks :math:`\sigma(\omega_e)` of the predictions of ``sg``: one
+        pass of the GNN (embeddings) and one of the MLP, no optimisation."""
+        if self.epochs_trained == 0:
+            raise ValueError("this PGExplainer is untrained: call fit(model, x, sg, target) on some predictions first")
+        check_features(x)
+        with torch.no_grad():
+            return self.edge_logits(node_embeddings(model, x, sg, self.config.embedding), sg).sigmoid()
+
+
 def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
                      num_samples: int = 200, keep_prob: float = 0.5, ridge: float = 1e-2,
                      response: str = "prob", generator: Optional[torch.Generator] = None) -> Tensor:
@@ -820,6 +1056,23 @@ def _walk_decomposition(model, x, sg, target, *, generator=None) -> Tensor:
 def _gnn_explainer(model, x, sg, target, *, generator=None, config: Optional[GNNExplainerConfig] = None,
                    **options) -> Tensor:
     return gnn_explainer(model, x, sg, target, config, generator=generator, **options).edge_mask
+
+
+@register_explainer("pg_explainer")
+def _pg_explainer(model, x, sg, target, *, generator=None, config: Optional[PGExplainerConfig] = None,
+                  fitted: Optional[PGExplainer] = None, train_sg: Optional[Explanations] = None,
+                  train_target: Optional[Tensor] = None) -> Tensor:
+    """PGExplainer: ``fitted`` explains at once; otherwise a new one is trained on ``train_sg``
+    (with ``train_target``), or by default on the explained predictions themselves."""
+    if fitted is None:
+        if (train_sg is None) != (train_target is None):
+            raise ValueError("give train_sg and train_target together (the predictions to train on and their classes)")
+        cfg = config or PGExplainerConfig()
+        dim = node_embeddings(model, x, sg, cfg.embedding).size(1)
+        fitted = PGExplainer(dim, isinstance(sg, ComputationSubgraphs), cfg, generator=generator)
+        fitted.fit(model, x, train_sg if train_sg is not None else sg,
+                   train_target if train_target is not None else target, generator=generator)
+    return fitted.explain(model, x, sg)
 
 
 @register_explainer("attention")
