@@ -70,6 +70,9 @@ def test_enumeration_counts_and_best_molecules():
     assert r[3]["best_p"][1] == pytest.approx(torch.sigmoid(torch.tensor(6.0)).item())
     assert r[1]["above_half"] == [6, 1]
     assert r[4]["p_mutagenic_nitro"] > r[4]["p_mutagenic_plain"]
+    # the best nitro molecule of 4 atoms: O-NO2 (3 oxygens of 4 atoms); none below 4 atoms
+    assert r[4]["best_nitro"] == "NO3: O0-N3 O1-N3 O2-N3" and r[3]["best_nitro"] == ""
+    assert r[4]["best_p_nitro"] == pytest.approx(torch.sigmoid(torch.tensor(4.0)).item())
 
 
 def test_train_classifier_stops_early_and_restores_the_best_epoch():

@@ -207,13 +207,15 @@ def enumerate_molecules(classifier: nn.Module, max_nodes: int, featurize: Featur
     Returns per size ``n``: ``count``; per class ``c``: ``best_p[c]`` (the highest
     probability), ``best[c]`` (that molecule, :func:`describe`), ``above_half[c]`` (molecules
     with ``p(c) > 0.5``); and ``p_mutagenic_nitro`` / ``p_mutagenic_plain``: the mean
-    probability of class 1 over molecules with and without a nitro group, with their counts.
+    probability of class 1 over molecules with and without a nitro group (``nitro``: how many
+    have one), and ``best_p_nitro`` / ``best_nitro``: the most mutagenic molecule with a nitro group.
     """
     out: Dict[int, dict] = {}
     for n in progress(range(1, max_nodes + 1), desc=desc):
         fams = typed_graphs(n, MUTAG_VALENCY)
         r: Dict = {"count": 0, "best_p": [0.0, 0.0], "best": ["", ""], "above_half": [0, 0],
-                   "nitro": 0, "p_mutagenic_nitro": float("nan"), "p_mutagenic_plain": float("nan")}
+                   "nitro": 0, "p_mutagenic_nitro": float("nan"), "p_mutagenic_plain": float("nan"),
+                   "best_p_nitro": float("nan"), "best_nitro": ""}
         sums = {True: 0.0, False: 0.0}
         counts = {True: 0, False: 0}
         for fam, probs in zip(fams, score_families(classifier, fams, featurize)):
@@ -222,6 +224,11 @@ def enumerate_molecules(classifier: nn.Module, max_nodes: int, featurize: Featur
             for has in (True, False):
                 sums[has] += float(probs[nitro == has, 1].sum())
                 counts[has] += int((nitro == has).sum())
+            if nitro.any():
+                i = int(probs[:, 1].masked_fill(~nitro, -1.0).argmax())
+                if not float(probs[i, 1]) <= r["best_p_nitro"]:  # also when best_p_nitro is still nan
+                    r["best_p_nitro"] = float(probs[i, 1])
+                    r["best_nitro"] = describe(fam.edge_index, fam.types[i])
             for c in (0, 1):
                 r["above_half"][c] += int((probs[:, c] > 0.5).sum())
                 i = int(probs[:, c].argmax())
@@ -300,7 +307,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                                   p_mut_plain=round(r["p_mutagenic_plain"], 4),
                                   above_half_non=r["above_half"][0], above_half_mut=r["above_half"][1],
                                   best_p_non=round(r["best_p"][0], 4), best_non=r["best"][0],
-                                  best_p_mut=round(r["best_p"][1], 4), best_mut=r["best"][1]))
+                                  best_p_mut=round(r["best_p"][1], 4), best_mut=r["best"][1],
+                                  best_p_nitro=round(r["best_p_nitro"], 4), best_nitro=r["best_nitro"]))
         write_csv(enum_rows, args.out / "xgnn_enumeration.csv")
         if seed == 0:
             for row in generator_runs(SETTINGS["MUTAG"], model, featurize, range(args.generator_seeds), desc=None):
