@@ -1,0 +1,65 @@
+"""The explanation exercises' checkers accept the right answer and name the usual wrong ones."""
+import pytest
+import torch
+
+from gnncourse.exercises_explain import (check_fidelity, check_grad_cam, check_rescaling_prediction,
+                                         check_tied_auc, grad_cam_reference)
+from gnncourse.metrics import explanation_auc, fidelity
+
+
+def test_fidelity_checker():
+    assert check_fidelity(fidelity).startswith("correct")
+    swapped = lambda f, w, o: fidelity(f, w, o)[::-1]
+    assert "swapped" in check_fidelity(swapped)
+    flipped = lambda f, w, o: tuple(-v for v in fidelity(f, w, o))
+    assert "sign" in check_fidelity(flipped)
+    summed = lambda f, w, o: (float((f - w).sum()), float((f - o).sum()))
+    assert "average" in check_fidelity(summed)
+    assert check_fidelity(lambda f, w, o: 1 / 0).startswith("not yet: your function raised")
+    with pytest.raises(TypeError, match="function"):
+        check_fidelity((0.1, 0.2))
+
+
+def test_tied_auc_checker():
+    assert check_tied_auc(lambda n, m: 1 - m / (2 * n)).startswith("correct")
+    assert "one half" in check_tied_auc(lambda n, m: 1 - m / n)
+    assert check_tied_auc(lambda n, m: 1.0).startswith("not yet")
+
+
+def test_grad_cam_reference_by_hand():
+    # graph 0: nodes 0, 1; graph 1: node 2. alpha_0 = mean of G rows 0, 1 = (0.5, 1); alpha_1 = (-1, 0)
+    H = torch.tensor([[2.0, 1.0], [0.0, 1.0], [3.0, 5.0]])
+    G = torch.tensor([[1.0, 3.0], [0.0, -1.0], [-1.0, 0.0]])
+    got = grad_cam_reference(H, G, torch.tensor([0, 0, 1]))
+    assert got.tolist() == [2.0, 1.0, 0.0]          # relu(1 + 1), relu(0 + 1), relu(-3)
+    with pytest.raises(ValueError, match="batch"):
+        grad_cam_reference(H, G, torch.tensor([0, 1]))
+
+
+def test_grad_cam_checker_names_the_usual_slips():
+    assert check_grad_cam(grad_cam_reference).startswith("correct")
+    assert "last" in check_grad_cam(_no_relu)
+    assert "node by node" in check_grad_cam(lambda H, G, b: (G * H).sum(1).relu())
+    assert "own nodes" in check_grad_cam(lambda H, G, b: (G.mean(0) * H).sum(1).relu())
+    assert "one score per node" in check_grad_cam(lambda H, G, b: H.sum(0))
+
+
+def _no_relu(H, G, b):
+    alpha = torch.stack([G[b == i].mean(0) for i in range(int(b.max()) + 1)])
+    return (alpha[b] * H).sum(1)
+
+
+def test_rescaling_prediction_checker_agrees_with_the_metric():
+    gen = torch.Generator().manual_seed(0)
+    scores, labels = torch.rand(40, generator=gen), torch.rand(40, generator=gen) < 0.3
+    group = torch.arange(40) // 10
+    before = explanation_auc(scores, labels, group)
+    after = explanation_auc(scores * torch.tensor([1.0, 10.0, 0.1, 3.0])[group], labels, group)
+    assert after["per_node"] == pytest.approx(before["per_node"])
+    assert after["pooled"] != pytest.approx(before["pooled"])    # so "pooled" is the right answer
+    assert check_rescaling_prediction("pooled").startswith("correct")
+    for wrong in ["per-node", "both", "neither"]:
+        assert check_rescaling_prediction(wrong).startswith("not yet")
+    assert "answer with one of" in check_rescaling_prediction("maybe")
+    with pytest.raises(TypeError):
+        check_rescaling_prediction(1)
