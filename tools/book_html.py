@@ -15,6 +15,13 @@ committed to the repository.
    lands in the builder as ``None`` and again from the registry as ``''``); sphinx-thebe does
    so, and the second ``const THEBE_JS_URL`` is a SyntaxError in every page's console.
 
+3. BokehJS is served from the built book for the interactive figures
+   (``gnncourse.interactive``): the notebooks store each figure as a ``div`` and the script
+   that fills it, wrapped in ``<div class="gnn-interactive">``; this extension copies
+   BokehJS from the installed ``bokeh`` package (the same version that wrote the figures)
+   into ``_static/bokeh`` and adds it only to the pages that hold such a figure, so no page
+   inlines the 1.6 MB library and the other pages do not load it.
+
 Registered in `_config.yml` under ``sphinx: local_extensions: {book_html: tools/}``;
 ``tests/test_browser.py`` checks both in Chromium.
 """
@@ -24,6 +31,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+import bokeh
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
@@ -34,6 +42,37 @@ from sphinx.errors import ExtensionError
 FILES = ["tex-mml-chtml.js", "tex-chtml.js", "core.js", "loader.js", "startup.js"]
 FOLDERS = ["input", "output/chtml", "ui", "a11y", "adaptors", "sre"]
 TARGET = "mathjax"  # inside the built _static folder
+
+
+# BokehJS: the core library and the widgets (sliders, text); the figures need nothing else.
+BOKEH_FILES = ["bokeh.min.js", "bokeh-widgets.min.js"]
+BOKEH_TARGET = "bokeh"  # inside the built _static folder
+INTERACTIVE_MARKER = 'class="gnn-interactive"'  # gnncourse.interactive.HTML_CLASS
+
+
+def bokeh_js_dir() -> Path:
+    """The folder of BokehJS's browser files in the installed ``bokeh`` package."""
+    js = Path(bokeh.__file__).parent / "server" / "static" / "js"
+    missing = [f for f in BOKEH_FILES if not (js / f).is_file()]
+    if missing:
+        raise ExtensionError(f"BokehJS files {missing} are missing from {js}: reinstall bokeh "
+                             f"(`pip install -e '.[dev]'`), then build again")
+    return js
+
+
+def copy_bokeh(js: Path, static_dir: Path) -> Path:
+    """Copy BokehJS into ``static_dir/bokeh``; return that folder."""
+    dest = static_dir / BOKEH_TARGET
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in BOKEH_FILES:
+        shutil.copy2(js / name, dest / name)
+    return dest
+
+
+def _bokeh_on_interactive_pages(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    if INTERACTIVE_MARKER in context.get("body", ""):
+        for name in BOKEH_FILES:
+            app.add_js_file(f"{BOKEH_TARGET}/{name}")
 
 
 def mathjax_es5_dir() -> Path:
@@ -69,12 +108,14 @@ def _check_config(app: Sphinx, config) -> None:
             f"{TARGET}/tex-mml-chtml.js` in _config.yml so the book renders maths offline"
         )
     mathjax_es5_dir()  # fail at the start of the build, not after it, if MathJax is missing
+    bokeh_js_dir()
 
 
 def _copy_after_build(app: Sphinx, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     copy_mathjax(mathjax_es5_dir(), Path(app.outdir) / "_static")
+    copy_bokeh(bokeh_js_dir(), Path(app.outdir) / "_static")
 
 
 def _one_copy_of_each_script(app: Sphinx, pagename, templatename, context, doctree) -> None:
@@ -90,6 +131,7 @@ def _one_copy_of_each_script(app: Sphinx, pagename, templatename, context, doctr
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_config)
+    app.connect("html-page-context", _bokeh_on_interactive_pages, priority=400)  # before the de-duplication
     app.connect("html-page-context", _one_copy_of_each_script)
     app.connect("build-finished", _copy_after_build)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
