@@ -34,7 +34,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
+
+from gnncourse.interactive import mask_sweep, mask_threshold_figure
 
 pytestmark = pytest.mark.browser
 
@@ -461,3 +464,121 @@ def _longest_prose(text: str) -> str:
 def _plain(text: str) -> str:
     """Letters and digits only: compares YAML text with what markdown rendered."""
     return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+_FIGURE_STATE_JS = r"""
+(i) => {
+  const doc = Bokeh.documents[i];
+  const get = (name) => doc.get_model_by_name(name);
+  const data = ['nodes', 'edges'].map(get).filter(Boolean).map(s => JSON.stringify(s.data));
+  const sliders = ['p', 'q', 'K', 'threshold'].map(get).filter(Boolean).map(s => [s.name, s.value, s.title]);
+  return {info: get('info') ? get('info').text : null, data, sliders};
+}
+"""
+
+
+def _figures_ready(page, count: int) -> None:
+    """Wait until BokehJS has built ``count`` documents and drawn their canvases."""
+    page.wait_for_function(f"() => window.Bokeh && Bokeh.documents.length >= {count}")
+    page.locator(".gnn-interactive canvas").first.wait_for()
+    page.wait_for_timeout(300)
+
+
+def _drive_sliders(page, figure_index: int, shot_prefix: str) -> list:
+    """Move every slider of one figure with the keyboard; return what did not change."""
+    problems = []
+    box = page.locator(".gnn-interactive").nth(figure_index)
+    box.scroll_into_view_if_needed()
+    handles = box.locator(".noUi-handle")
+    if handles.count() == 0:
+        return [f"figure {figure_index}: no slider found"]
+    box.screenshot(path=str(SCREENSHOTS / f"{shot_prefix}-before.png"))
+    for h in range(handles.count()):
+        before, image = page.evaluate(_FIGURE_STATE_JS, figure_index), box.screenshot()
+        handles.nth(h).focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(200)
+        after = page.evaluate(_FIGURE_STATE_JS, figure_index)
+        if after["sliders"] == before["sliders"]:      # at the right end already: go left
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_timeout(200)
+            after = page.evaluate(_FIGURE_STATE_JS, figure_index)
+        page.wait_for_timeout(300)
+        moved = [a for a, b in zip(after["sliders"], before["sliders"]) if a != b]
+        if len(moved) != 1:
+            problems.append(f"figure {figure_index}, slider {h}: the keyboard moved {moved}")
+            continue
+        name = moved[0][0]
+        if after["info"] == before["info"]:
+            problems.append(f"figure {figure_index}, slider {name!r}: the text stayed {before['info']!r}")
+        if after["data"] == before["data"]:
+            problems.append(f"figure {figure_index}, slider {name!r}: the drawn data did not change")
+        if box.screenshot() == image:
+            problems.append(f"figure {figure_index}, slider {name!r}: the picture did not change")
+        box.screenshot(path=str(SCREENSHOTS / f"{shot_prefix}-{name}-moved.png"))
+    return problems
+
+
+def test_interactive_figures_follow_their_sliders(server, browser):
+    """The chapters' interactive figures (node2vec p and q; the receptive field's K): BokehJS
+    comes from the book, and moving each slider with the keyboard changes the figure's text,
+    its data and its picture. Screenshots: figure__<chapter>-<n>-*.png."""
+    pages = [p for p in _pages() if p.startswith("chapters/")
+             and 'class="gnn-interactive"' in (HTML / p).read_text(encoding="utf-8")]
+    assert {"chapters/01_node_embeddings.html", "chapters/02_aggregation.html"} <= set(pages), pages
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(60_000)
+    problems, blocked = [], []
+    for rel in pages:
+        page, errors = _offline_page(context, server, blocked)
+        page.goto(server + rel, wait_until="load")
+        count = page.locator(".gnn-interactive").count()
+        _figures_ready(page, count)
+        for i in range(count):
+            problems += [f"{rel}: {p}" for p in _drive_sliders(page, i, f"figure__{Path(rel).stem}-{i}")]
+        problems += [f"{rel}: console error {e}" for e in errors]
+        page.close()
+    context.close()
+    problems += [f"external request {u}" for u in blocked]
+    assert not problems, "\n".join(problems)
+
+
+def test_mask_threshold_figure_follows_its_slider(browser, tmp_path):
+    """The explanation-threshold figure (gnncourse.interactive.mask_threshold_figure), which
+    chapter 6 places, on a page of its own that loads BokehJS from the built book's
+    _static/bokeh: moving the threshold changes the edges drawn, the text and the picture.
+    Screenshots: figure__mask_threshold-0-*.png."""
+    bokeh_dir = HTML / "_static" / "bokeh"
+    if not (bokeh_dir / "bokeh.min.js").is_file():
+        pytest.fail(f"no BokehJS in {bokeh_dir}: the book build (tools/book_html.py) copies it there")
+    ring = torch.tensor([[0, 1, 2, 3, 4, 5, 0, 6, 6, 7], [1, 2, 3, 4, 5, 0, 6, 7, 8, 8]])
+    edge_index = torch.cat([ring, ring.flip(0)], 1)
+    scores = torch.cat([torch.linspace(0.95, 0.5, 6), torch.tensor([0.4, 0.2, 0.1, 0.05])]).repeat(2)
+    thresholds = [round(0.1 * k, 1) for k in range(11)]
+    probs = mask_sweep(lambda keep: 0.3 + 0.06 * float(keep[:6].sum()), scores, thresholds)
+    figure_html = mask_threshold_figure(edge_index, 9, scores, thresholds, probs, target=0, label="cycle")._repr_html_()
+    (tmp_path / "bokeh").symlink_to(bokeh_dir)
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        + "".join(f"<script src='bokeh/{f}'></script>" for f in ("bokeh.min.js", "bokeh-widgets.min.js"))
+        + f"</head><body>{figure_html}</body></html>", encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 900, "height": 700})
+    context.set_default_timeout(60_000)
+    blocked: list = []
+    try:
+        page, errors = _offline_page(context, url, blocked)
+        page.goto(url + "index.html", wait_until="load")
+        _figures_ready(page, 1)
+        problems = _drive_sliders(page, 0, "figure__mask_threshold-0")
+        problems += [f"console error {e}" for e in errors] + [f"external request {u}" for u in blocked]
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+    assert not problems, "\n".join(problems)
