@@ -36,6 +36,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.explain import Explainer as PyGExplainer
 from torch_geometric.explain import GNNExplainer as PyGGNNExplainer
+from torch_geometric.explain.algorithm import PGExplainer as PyGPGExplainer
 from torch_geometric.nn import MessagePassing
 
 from .train import History, fit
@@ -60,6 +61,7 @@ __all__ = [
     "PGExplainerConfig",
     "PGExplainer",
     "node_embeddings",
+    "pyg_pg_explainer",
     "linear_surrogate",
     "walk_decomposition",
     "attention_scores",
@@ -817,6 +819,38 @@ class PGExplainer(nn.Module):
             return self.edge_logits(node_embeddings(model, x, sg, self.config.embedding), sg).sigmoid()
 
 
+def pyg_pg_explainer(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
+                     config: Optional[PGExplainerConfig] = None) -> Tensor:
+    r"""PyG's ``PGExplainer`` with the settings of ``config`` (epochs, lr, the coefficients,
+    ``temp``, ``noise_bias``), trained the PyG way, one Adam step per explained node on the whole
+    graph, then asked for each node's mask. Its noise comes from torch's global stream (seed
+    it with ``torch.manual_seed``). Returns ``[Eb]`` scores on the union's edges, to compare with
+    :class:`PGExplainer` (use ``batch_size=1`` and ``embedding="last"`` there)."""
+    target = _check(model, x, sg, target)
+    if not isinstance(sg, ComputationSubgraphs) or sg.graph_edge_index is None:
+        raise ValueError("pyg_pg_explainer explains node predictions: give the ComputationSubgraphs made by "
+                         "computation_subgraphs(...)")
+    cfg = config or PGExplainerConfig(batch_size=1)  # PyG's defaults
+    if cfg.embedding != "last" or cfg.batch_size != 1 or cfg.hidden != 64:
+        raise ValueError("PyG's PGExplainer reads the last layer's embedding, takes one step per node and has "
+                         "64 hidden units: use embedding='last', batch_size=1, hidden=64")
+    algorithm = PyGPGExplainer(epochs=cfg.epochs, lr=cfg.lr, edge_size=cfg.edge_size, edge_ent=cfg.edge_ent,
+                               temp=list(cfg.temp), bias=cfg.noise_bias)
+    explainer = PyGExplainer(model=model, algorithm=algorithm, explanation_type="phenomenon", edge_mask_type="object",
+                             model_config=dict(mode="multiclass_classification", task_level="node", return_type="raw"))
+    ei = sg.graph_edge_index
+    full = torch.zeros(x.size(0), dtype=torch.long)
+    full[sg.node_idx] = target
+    for epoch in range(cfg.epochs):
+        for n in sg.node_idx.tolist():
+            algorithm.train(epoch, model, x, ei, target=full, index=n)
+    scores = torch.zeros(sg.edge_index.size(1))
+    for b, n in enumerate(sg.node_idx.tolist()):
+        sel = sg.edge_batch == b
+        scores[sel] = explainer(x, ei, target=full, index=n).edge_mask.detach()[sg.edge_id[sel]]
+    return scores
+
+
 def linear_surrogate(model: nn.Module, x: Tensor, sg: ComputationSubgraphs, target: Tensor,
                      num_samples: int = 200, keep_prob: float = 0.5, ridge: float = 1e-2,
                      response: str = "prob", generator: Optional[torch.Generator] = None) -> Tensor:
@@ -1073,6 +1107,13 @@ def _pg_explainer(model, x, sg, target, *, generator=None, config: Optional[PGEx
         fitted.fit(model, x, train_sg if train_sg is not None else sg,
                    train_target if train_target is not None else target, generator=generator)
     return fitted.explain(model, x, sg)
+
+
+@register_explainer("pyg_pg_explainer")
+def _pyg_pg_explainer(model, x, sg, target, *, generator=None, config: Optional[PGExplainerConfig] = None) -> Tensor:
+    if generator is not None:  # PyG draws from the global stream: seed it from ours
+        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+    return pyg_pg_explainer(model, x, sg, target, config)
 
 
 @register_explainer("attention")

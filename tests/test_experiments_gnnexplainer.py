@@ -10,7 +10,7 @@ from gnncourse.experiments import gnnexplainer as G
 from gnncourse.experiments.gnnexplainer import (DATASETS, METHODS, PAPER_AUC, PROTOCOLS, TrainRecipe, ground_truth,
                                                 main, motif_anchors, motif_nodes, paper_model, paper_nodes,
                                                 run_dataset, summarize, train_node_model, undirected_scores)
-from gnncourse.models import GNNExplainerPaperNet
+from gnncourse.models import GNNExplainerOriginalNet, GNNExplainerPaperNet
 from gnncourse.synthetic import ba_community, ba_shapes, tree_cycles, tree_grid
 
 
@@ -120,7 +120,7 @@ def test_every_method_names_a_registered_explainer_and_a_known_paper_row():
     for m in METHODS.values():
         assert m.explainer in E.EXPLAINERS, m.label
         assert m.model in ("paper", "gat") and m.target in ("prediction", "label")
-        assert m.paper_row is None or m.paper_row in PAPER_AUC
+        assert m.paper_row is None or m.paper_row in G.PUBLISHED_AUC
     # the paper's GNNExplainer figure goes to the two rows that run the paper's settings
     assert sorted(m.label for m in METHODS.values() if m.paper_row == "GNNExplainer") == [
         "GNNExplainer (original settings)", "GNNExplainer (paper code)"]
@@ -143,3 +143,62 @@ def test_paper_code_scaling_divides_the_entropy_by_node_pairs():
     n = torch.bincount(sg.node_batch).float()
     assert torch.allclose(opts["config"].edge_ent, sg.edge_counts().float() / n**2)
     assert torch.equal(opts["init_feat"], torch.zeros(2, d.num_features))
+
+
+def test_published_rows_keep_the_gnnexplainer_table_and_add_pgexplainer():
+    assert set(PAPER_AUC) == {"Att", "Grad", "GNNExplainer"}  # chapter 6 iterates this table
+    assert G.PGEXPLAINER_AUC == {"BA-Shapes": 0.963, "BA-Community": 0.945, "Tree-Cycles": 0.987, "Tree-Grid": 0.907}
+    assert G.PUBLISHED_AUC["PGExplainer"] is G.PGEXPLAINER_AUC
+    rows = [dict(dataset="Tree-Grid", seed=0, protocol="paper", method="PGExplainer", pooled_auc=0.8, per_node_auc=0.7)]
+    assert summarize(rows)[0]["paper_auc"] == 0.907
+
+
+def test_original_model_is_the_paper_codes_and_trains_with_its_recipe():
+    ds = replace(DATASETS["Tree-Cycles"], original_recipe=TrainRecipe(epochs=3, lr=0.01, why="a test"))
+    d = tree_cycles(seed=0)
+    model, acc = G.original_model(ds, d, seed=0)
+    assert isinstance(model, GNNExplainerOriginalNet) and not model.training and set(acc) == {"train_acc", "test_acc"}
+    assert G.MODELS == {"paper": paper_model, "original": G.original_model}
+    for d_ in DATASETS.values():  # the default recipe is the code's configs.py
+        assert (d_.original_recipe or G.CODE_RECIPE).why
+    assert (G.CODE_RECIPE.epochs, G.CODE_RECIPE.lr, G.CODE_RECIPE.weight_decay, G.CODE_RECIPE.clip) == (
+        1000, 0.001, 5e-3, 2.0)
+    with pytest.raises(ValueError, match="unknown model"):
+        run_dataset("Tree-Cycles", 0, model="gcn")
+
+
+def test_pg_training_nodes_are_unseen_training_motif_nodes():
+    d = ba_shapes(seed=0)
+    explained = motif_anchors(d)
+    train = G.pg_training_nodes(d, explained, max_nodes=50)
+    assert train.numel() == 50 and not torch.isin(train, explained).any()
+    assert d.train_mask[train].all() and (d.motif_id[train] >= 0).all()
+
+
+def test_run_dataset_trains_only_the_models_its_methods_need(monkeypatch):
+    """A PGExplainer row on the original model, quick: no GAT is trained (its accuracy is nan),
+    and the row names the model."""
+    monkeypatch.setattr(G, "CODE_RECIPE", TrainRecipe(epochs=5, lr=0.01, why="a test"))
+    monkeypatch.setitem(G.METHODS, "PGExplainer (unseen nodes)",
+                        replace(METHODS["PGExplainer (unseen nodes)"],
+                                options=dict(config=E.PGExplainerConfig(epochs=2, embedding="concat"))))
+    rows = run_dataset("Tree-Cycles", 0, methods=["PGExplainer (unseen nodes)"], max_nodes=6, model="original",
+                       log=lambda s: None)
+    assert len(rows) == 1 and rows[0]["model"] == "original" and rows[0]["nodes"] == 6
+    assert rows[0]["gat_test_acc"] != rows[0]["gat_test_acc"]  # nan: no GAT was needed
+    assert 0.0 <= rows[0]["pooled_auc"] <= 1.0
+
+
+def test_uniform_mask_response_separates_summing_from_normalising_models():
+    """A soft mask c * 1 rescales every message: the summing model's probabilities move, the
+    normalising model's do not when its biases are zero."""
+    d = tree_cycles(seed=0)
+    nodes = motif_anchors(d)[:5]
+    torch.manual_seed(0)
+    summing = GNNExplainerPaperNet(d.num_features, 2).eval()
+    normalising = GNNExplainerOriginalNet(d.num_features, 2).eval()  # biases start at 0
+    r_sum = G.uniform_mask_response(summing, d, nodes, [1.0, 0.5])
+    r_norm = G.uniform_mask_response(normalising, d, nodes, [1.0, 0.5, 0.1])
+    assert r_norm[0.5] == pytest.approx(r_norm[1.0], abs=1e-5) and r_norm[0.1] == pytest.approx(r_norm[1.0], abs=1e-5)
+    assert abs(r_sum[0.5] - r_sum[1.0]) > 1e-3
+    assert r_norm[1.0] >= 0.5 - 1e-6  # its own prediction: the most probable class of 2

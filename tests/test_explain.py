@@ -520,3 +520,17 @@ def test_walk_decomposition_adds_up_on_the_normalised_model():
     R, f0 = E.walk_decomposition(model, x, sg, target)
     logit = model(x, ei)[[0, 4, 8]].gather(1, target[:, None]).squeeze(1)
     assert torch.allclose(E.scatter_sum(R, sg.edge_batch, 3) + f0, logit, atol=1e-5)
+
+
+def test_pyg_pg_explainer_runs_with_our_settings_and_refuses_others(small_ba_shapes):
+    model, data, pred = small_ba_shapes
+    nodes = (data.y > 0).nonzero().flatten()[:2]
+    sg = E.computation_subgraphs(data.edge_index, nodes, 3, data.num_nodes, induced=True)
+    cfg = E.PGExplainerConfig(epochs=2, batch_size=1)
+    a = E.get_explainer("pyg_pg_explainer")(model, data.x, sg, pred[nodes], config=cfg,
+                                            generator=torch.Generator().manual_seed(0))
+    b = E.get_explainer("pyg_pg_explainer")(model, data.x, sg, pred[nodes], config=cfg,
+                                            generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and a.shape == (sg.edge_index.size(1),) and ((a > 0) & (a < 1)).all()
+    with pytest.raises(ValueError, match="embedding='last', batch_size=1"):
+        E.pyg_pg_explainer(model, data.x, sg, pred[nodes], E.PGExplainerConfig(epochs=2))

@@ -17,10 +17,15 @@ Two protocols (``--protocol``, see :data:`PROTOCOLS`):
 * ``all``, stricter: every motif node, on its computation subgraph (only the directed edges
   whose message reaches the node), each directed edge scored.
 
+Two models (``--model``, see :data:`MODELS`): ``paper``, today's :class:`GNNExplainerPaperNet`
+(PyG ``GraphConv``: root weight, no normalisation), and ``original``, the paper code's own
+model :class:`GNNExplainerOriginalNet` (L2-normalised layer outputs, no self weight); every
+method that explains "the model" explains the one chosen ("Att" always explains the GAT).
+
 ``--quick`` explains a subset of the nodes with fewer epochs (the chapter's live run).
-Each seed regenerates the dataset, retrains both models and reseeds the explainers. One CSV
-row per (dataset, seed, protocol, method): pooled and per-node AUC, the models' accuracies,
-the time.
+Each seed regenerates the dataset, retrains the models the methods need and reseeds the
+explainers. One CSV row per (dataset, seed, protocol, method): pooled and per-node AUC, the
+models' accuracies, the time.
 """
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ from torch import Tensor, nn
 
 from .. import explain as E
 from ..metrics import explanation_auc
-from ..models import GATNodeClassifier, GNNExplainerPaperNet
+from ..models import GATNodeClassifier, GNNExplainerOriginalNet, GNNExplainerPaperNet
 from ..synthetic import SYNTHETIC_DATASETS
 from ..train import History, fit
 from ..utils import seed_everything
@@ -48,6 +53,12 @@ __all__ = [
     "StudyDataset",
     "DATASETS",
     "PAPER_AUC",
+    "PGEXPLAINER_AUC",
+    "PUBLISHED_AUC",
+    "MODELS",
+    "original_model",
+    "CODE_RECIPE",
+    "pg_training_nodes",
     "train_node_model",
     "node_accuracies",
     "paper_model",
@@ -65,7 +76,10 @@ __all__ = [
     "GNNEXPLAINER_PAPER_CODE",
     "GNNEXPLAINER_FULLSTART",
     "GNNEXPLAINER_BINARY",
+    "PGEXPLAINER_STUDY",
+    "PGEXPLAINER_PYG",
     "apply_paper_code_scaling",
+    "uniform_mask_response",
     "run_dataset",
     "summarize",
     "read_csv",
@@ -131,32 +145,36 @@ class StudyDataset:
     paper_auc: Mapping[str, float] = field(default_factory=dict)
     explained_offset: int = 0
     why_offset: str = "the motif's anchor, the node the paper's code explains"
+    original_recipe: Optional[TrainRecipe] = None  # the paper code's model; None: CODE_RECIPE
+    pg_auc: Optional[float] = None  # PGExplainer's AUC in Luo et al. (2020), Table 1
 
 
 _PAPER_CODE = "lr 0.001, weight decay 0.005, 1000 epochs: the paper code's recipe"
+#: the paper code's defaults (configs.py: Adam, lr 0.001, weight decay 0.005, 1000 epochs, clip 2.0, dropout 0)
+CODE_RECIPE = TrainRecipe(1000, 0.001, 5e-3, why="the GNNExplainer code's defaults (configs.py), for its own model")
 DATASETS: Dict[str, StudyDataset] = {d.name: d for d in [
     StudyDataset(
         "BA-Shapes",
         TrainRecipe(1000, 0.001, 5e-3, why=_PAPER_CODE),
         TrainRecipe(300, 0.01, why="300 epochs at lr 0.01: better than the paper's recipe on seeds 0-2"),
-        paper_auc={"Att": 0.815, "Grad": 0.882, "GNNExplainer": 0.925}),
+        paper_auc={"Att": 0.815, "Grad": 0.882, "GNNExplainer": 0.925}, pg_auc=0.963),
     StudyDataset(
         "BA-Community",
         TrainRecipe(1500, 0.005, 5e-3, input_l1=1e-2, dropout=0.1,
                     why="L1 on the inputs and dropout 0.1: without them the model memorises the 8 "
                         "pure-noise feature dimensions (train 1.00, test 0.89); with them 0.94"),
         TrainRecipe(1500, 0.005, 5e-3, input_l1=1e-2, why="the model's recipe without dropout"),
-        paper_auc={"Att": 0.739, "Grad": 0.750, "GNNExplainer": 0.836}),
+        paper_auc={"Att": 0.739, "Grad": 0.750, "GNNExplainer": 0.836}, pg_auc=0.945),
     StudyDataset(
         "Tree-Cycles",
         TrainRecipe(1000, 0.001, 5e-3, why=_PAPER_CODE),
         TrainRecipe(1000, 0.001, 5e-3, why="the model's recipe: better than 300 epochs at lr 0.01 on seeds 0-2"),
-        paper_auc={"Att": 0.824, "Grad": 0.905, "GNNExplainer": 0.948}),
+        paper_auc={"Att": 0.824, "Grad": 0.905, "GNNExplainer": 0.948}, pg_auc=0.987),
     StudyDataset(
         "Tree-Grid",
         TrainRecipe(1500, 0.01, why="lr 0.01, 1500 epochs: the recipe that came closest to the paper's 0.95 accuracy"),
         TrainRecipe(300, 0.01, why="300 epochs at lr 0.01: better than the paper's recipe on seeds 0-2"),
-        paper_auc={"Att": 0.612, "Grad": 0.667, "GNNExplainer": 0.875},
+        paper_auc={"Att": 0.612, "Grad": 0.667, "GNNExplainer": 0.875}, pg_auc=0.907,
         explained_offset=1,
         why_offset="each grid's second node: the original code scores no Tree-Grid node; an extension "
                    "of it explains range(512, 1232, 9) against the whole grid"),
@@ -165,6 +183,10 @@ DATASETS: Dict[str, StudyDataset] = {d.name: d for d in [
 #: Explanation AUC reported in the GNNExplainer paper (Ying et al., 2019, Table 1): row -> dataset.
 PAPER_AUC: Dict[str, Dict[str, float]] = {
     row: {d.name: d.paper_auc[row] for d in DATASETS.values()} for row in ("Att", "Grad", "GNNExplainer")}
+#: PGExplainer's explanation AUC in Luo et al. (2020, Table 1), dataset -> AUC.
+PGEXPLAINER_AUC: Dict[str, float] = {d.name: d.pg_auc for d in DATASETS.values()}
+#: every published row a method can be compared with (:attr:`Method.paper_row`).
+PUBLISHED_AUC: Dict[str, Dict[str, float]] = {**PAPER_AUC, "PGExplainer": PGEXPLAINER_AUC}
 
 
 def _dataset(name: Union[str, StudyDataset]) -> StudyDataset:
@@ -183,6 +205,22 @@ def paper_model(name: Union[str, StudyDataset], data, seed: int) -> Tuple[nn.Mod
     model = GNNExplainerPaperNet(data.num_features, int(data.y.max()) + 1, dropout=ds.model_recipe.dropout)
     train_node_model(model, data, ds.model_recipe)
     return model, node_accuracies(model, data)
+
+
+def original_model(name: Union[str, StudyDataset], data, seed: int) -> Tuple[nn.Module, Dict[str, float]]:
+    """The paper code's own model (:class:`GNNExplainerOriginalNet`) for a dataset, initialised
+    with ``seed`` and trained with the dataset's ``original_recipe``; returns it (in eval mode)
+    with its accuracies."""
+    ds = _dataset(name)
+    recipe = ds.original_recipe or CODE_RECIPE
+    torch.manual_seed(seed)
+    model = GNNExplainerOriginalNet(data.num_features, int(data.y.max()) + 1, dropout=recipe.dropout)
+    train_node_model(model, data, recipe)
+    return model, node_accuracies(model, data)
+
+
+#: the explained model of the study (``--model``): name -> builder ``(dataset, data, seed) -> (model, accuracies)``.
+MODELS: Dict[str, Callable] = {"paper": paper_model, "original": original_model}
 
 
 # --- which nodes, which edges, which truth -----------------------------------------------------
@@ -270,6 +308,24 @@ GNNEXPLAINER_BINARY = E.GNNExplainerConfig(epochs=300, lr=0.1, init_mean=2.0, in
                                            hard=True, restarts=5)
 
 
+#: PGExplainer in the study: PyG's settings with the paper code's embeddings (every layer's output
+#: concatenated) and one Adam step per epoch over all training predictions (the replication's code).
+PGEXPLAINER_STUDY = E.PGExplainerConfig(epochs=30, embedding="concat")
+#: PyG's PGExplainer exactly (last layer's embedding, one Adam step per explained node), for the comparison.
+PGEXPLAINER_PYG = E.PGExplainerConfig(epochs=30, embedding="last", batch_size=1)
+
+
+def pg_training_nodes(data, explained: Tensor, max_nodes: int = 80) -> Tensor:
+    """The predictions "PGExplainer (unseen nodes)" is trained on: motif nodes of the training
+    split that are not explained, at most ``max_nodes`` of them, evenly spread."""
+    keep = data.train_mask & (data.motif_id >= 0)
+    keep[explained] = False
+    nodes = keep.nonzero().flatten()
+    if nodes.numel() > max_nodes:
+        nodes = nodes[torch.linspace(0, nodes.numel() - 1, max_nodes).long()]
+    return nodes
+
+
 def _quick(cfg: E.GNNExplainerConfig) -> dict:
     """The live run's settings: half the epochs (at least 50), one start."""
     return dict(config=replace(cfg, epochs=max(50, cfg.epochs // 2), restarts=1))
@@ -282,13 +338,16 @@ class Method:
     Attributes:
         label: the row's name in the results.
         explainer: a name in :data:`gnncourse.explain.EXPLAINERS`.
-        model: ``"paper"`` (the paper's model) or ``"gat"`` (the attention model behind "Att").
+        model: ``"paper"`` (the explained model, see :data:`MODELS`) or ``"gat"`` (the attention
+            model behind "Att").
         options: keyword options of the explainer; ``quick_options`` override them in a
             ``--quick`` run.
         target: explain the model's ``"prediction"`` or the true ``"label"``.
         paper_row: the row of :data:`PAPER_AUC` it is compared with (``None``: none).
         paper_code_scaling: GNNExplainer with the original code's loss scaling
             (:func:`apply_paper_code_scaling`).
+        train_on_others: a trained explainer (PGExplainer) learns on other predictions
+            (:func:`pg_training_nodes`) instead of the explained ones, which it then has never seen.
     """
 
     label: str
@@ -299,6 +358,7 @@ class Method:
     target: str = "prediction"
     paper_row: Optional[str] = None
     paper_code_scaling: bool = False
+    train_on_others: bool = False
 
 
 _SURROGATE = dict(num_samples=200, keep_prob=0.8)
@@ -322,6 +382,11 @@ METHODS: Dict[str, Method] = {m.label: m for m in [
            quick_options=_quick(GNNEXPLAINER_FULLSTART)),
     Method("GNNExplainer (binary masks)", "gnn_explainer", options=dict(config=GNNEXPLAINER_BINARY),
            quick_options=_quick(GNNEXPLAINER_BINARY)),
+    Method("PGExplainer", "pg_explainer", options=dict(config=PGEXPLAINER_STUDY), paper_row="PGExplainer"),
+    Method("PGExplainer (unseen nodes)", "pg_explainer", options=dict(config=PGEXPLAINER_STUDY),
+           paper_row="PGExplainer", train_on_others=True),
+    Method("PGExplainer (PyG's loop)", "pg_explainer", options=dict(config=PGEXPLAINER_PYG), paper_row="PGExplainer"),
+    Method("PGExplainer (PyG)", "pyg_pg_explainer", options=dict(config=PGEXPLAINER_PYG), paper_row="PGExplainer"),
 ]}
 
 
@@ -334,42 +399,75 @@ def apply_paper_code_scaling(options: dict, sg: E.ComputationSubgraphs, num_feat
     return dict(options, config=cfg, init_feat=torch.zeros(sg.num_explanations, num_features))
 
 
+@torch.no_grad()
+def uniform_mask_response(model: nn.Module, data, nodes: Tensor, scales: Sequence[float]) -> Dict[float, float]:
+    r"""The soft-mask diagnosis in one number per scale: the mean probability that the model
+    keeps its own prediction at ``nodes`` when **every** edge weighs ``c`` (a soft mask that
+    says nothing, :math:`M = c\mathbf{1}`), for each ``c`` in ``scales``. A model that sums
+    its messages sees a graph it never saw for :math:`c < 1`; one that normalises its layer
+    outputs cancels the scale (up to its biases)."""
+    model.eval()
+    pred = model(data.x, data.edge_index).argmax(-1)[nodes]
+    out = {}
+    for c in scales:
+        w = torch.full((data.edge_index.size(1),), float(c))
+        p = model(data.x, data.edge_index, w).softmax(-1)[nodes]
+        out[float(c)] = float(p.gather(1, pred[:, None]).mean())
+    return out
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 def run_dataset(name: str, seed: int, quick: bool = False, methods: Optional[Sequence[str]] = None,
                 max_nodes: Optional[int] = None, protocol: str = "paper",
-                log: Callable = print) -> List[dict]:
-    """Generate ``name`` with ``seed``, train the paper's model and the GAT, explain the nodes
-    of ``protocol`` (see :data:`PROTOCOLS`) with every method; one result row per method."""
+                log: Callable = print, model: str = "paper") -> List[dict]:
+    """Generate ``name`` with ``seed``, train the explained ``model`` (see :data:`MODELS`) and the
+    GAT if a method needs them, explain the nodes of ``protocol`` (see :data:`PROTOCOLS`) with
+    every method; one result row per method. Each model is seeded alone, so the numbers of a
+    method do not depend on which other methods run."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of {list(MODELS)}")
     unknown = [m for m in methods or [] if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}")
+    labels = list(methods or METHODS)
     ds, proto = _dataset(name), PROTOCOLS[protocol]
     seed_everything(seed)
     data = SYNTHETIC_DATASETS[name](seed=seed)
-    model, acc = paper_model(ds, data, seed)
-    torch.manual_seed(seed)
-    gat = GATNodeClassifier(data.num_features, int(data.y.max()) + 1, degree_scaled=True)
-    train_node_model(gat, data, ds.gat_recipe)
-    gat_acc = node_accuracies(gat, data)
-    for p in list(model.parameters()) + list(gat.parameters()):
-        p.requires_grad_(False)
+    nan = float("nan")
+    explained, acc = MODELS[model](ds, data, seed)
+    gat, gat_acc = None, {"test_acc": nan}
+    if any(METHODS[m].model == "gat" for m in labels):
+        torch.manual_seed(seed)
+        gat = GATNodeClassifier(data.num_features, int(data.y.max()) + 1, degree_scaled=True)
+        train_node_model(gat, data, ds.gat_recipe)
+        gat_acc = node_accuracies(gat, data)
+    for m in (explained, gat):
+        for p in m.parameters() if m is not None else []:
+            p.requires_grad_(False)
     nodes = proto.nodes(data, ds)
     if max_nodes is not None and nodes.numel() > max_nodes:  # an evenly spread subset
         nodes = nodes[torch.linspace(0, nodes.numel() - 1, max_nodes).long()]
-    sg = E.computation_subgraphs(data.edge_index, nodes, len(model.convs), data.num_nodes, induced=proto.induced)
+    hops = len(explained.convs)
+    sg = E.computation_subgraphs(data.edge_index, nodes, hops, data.num_nodes, induced=proto.induced)
     gt = ground_truth(data, sg)
     with torch.no_grad():
-        targets = {"prediction": model(data.x, data.edge_index).argmax(-1)[nodes], "label": data.y[nodes]}
-    models = {"paper": model, "gat": gat}
+        pred = explained(data.x, data.edge_index).argmax(-1)
+    targets = {"prediction": pred[nodes], "label": data.y[nodes]}
+    models = {"paper": explained, "gat": gat}
     rows = []
-    for label in methods or list(METHODS):
+    for label in labels:
         method = METHODS[label]
         options = dict(method.options, **(method.quick_options if quick else {}))
         if method.paper_code_scaling:
             options = apply_paper_code_scaling(options, sg, data.num_features)
+        if method.train_on_others:
+            others = pg_training_nodes(data, nodes)
+            options["train_sg"] = E.computation_subgraphs(data.edge_index, others, hops, data.num_nodes,
+                                                          induced=proto.induced)
+            options["train_target"] = pred[others]
         explainer = E.get_explainer(method.explainer)
         t0 = time.perf_counter()
         scores = explainer(models[method.model], data.x, sg, targets[method.target],
@@ -380,11 +478,14 @@ def run_dataset(name: str, seed: int, quick: bool = False, methods: Optional[Seq
             auc = explanation_auc(s_und, gt[pos], sg.edge_batch[pos])
         else:
             auc = explanation_auc(scores, gt, sg.edge_batch)
-        rows.append(dict(dataset=name, seed=seed, protocol=protocol, method=label,
-                         pooled_auc=round(auc["pooled"], 4), per_node_auc=round(auc["per_node"], 4),
-                         nodes=int(nodes.numel()), train_acc=round(acc["train_acc"], 4),
-                         test_acc=round(acc["test_acc"], 4), gat_test_acc=round(gat_acc["test_acc"], 4),
-                         seconds=round(sec, 2)))
+        row = dict(dataset=name, seed=seed, protocol=protocol, method=label,
+                   pooled_auc=round(auc["pooled"], 4), per_node_auc=round(auc["per_node"], 4),
+                   nodes=int(nodes.numel()), train_acc=round(acc["train_acc"], 4),
+                   test_acc=round(acc["test_acc"], 4), gat_test_acc=round(gat_acc["test_acc"], 4),
+                   seconds=round(sec, 2))
+        if model != "paper":  # the files written before the model choice have no such column
+            row["model"] = model
+        rows.append(row)
         log(f"{name:13s} seed {seed} {protocol:5s} {label:34s} pooled {auc['pooled']:.3f} "
             f"per-node {auc['per_node']:.3f} ({sec:.1f}s)")
     return rows
@@ -407,7 +508,7 @@ def summarize(rows: List[dict]) -> List[dict]:
             row[key + "_mean"] = float(v.mean())
             row[key + "_std"] = float(v.std()) if v.numel() > 1 else 0.0
         paper_row = METHODS[method].paper_row if method in METHODS else None
-        row["paper_auc"] = PAPER_AUC.get(paper_row, {}).get(ds, float("nan"))
+        row["paper_auc"] = PUBLISHED_AUC.get(paper_row, {}).get(ds, float("nan"))
         out.append(row)
     return out
 
@@ -421,6 +522,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default="paper",
                         help="; ".join(f"{p.name}: {p.description}" for p in PROTOCOLS.values()))
+    parser.add_argument("--model", choices=list(MODELS), default="paper",
+                        help="the explained model: paper (GraphConv, today's) or original (the paper code's "
+                             "L2-normalised model)")
     parser.add_argument("--methods", nargs="*", default=None, metavar="METHOD",
                         help=f"a subset of: {', '.join(METHODS)}")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
@@ -446,7 +550,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name in args.datasets:
             rows += run_dataset(name, seed, quick=args.quick, max_nodes=60 if args.quick else None,
-                                methods=args.methods, protocol=args.protocol,
+                                methods=args.methods, protocol=args.protocol, model=args.model,
                                 log=lambda s: print(s, flush=True))
             write_csv(rows, out)  # after every dataset, so partial results survive
     for r in summarize(rows):
