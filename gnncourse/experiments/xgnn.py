@@ -1,5 +1,10 @@
 """The XGNN explanations of the book: one setting per dataset, the classes' names, and the
-generator's hyper-parameters, each with the reason for its value.
+generator's hyper-parameters, each with the reason for its value; the MUTAG classifier they
+explain (:data:`CLASSIFIER`); and the study that checks them: the classifier over model and
+split seeds, every valid molecule of up to 7 atoms scored by it (the ground truth a generator
+should approach), nitro groups, and the generators over seeds.
+
+    python -m gnncourse.experiments.xgnn   # writes chapters/results/xgnn_*.csv
 
     >>> SETTINGS["MUTAG"].max_nodes, SETTINGS["Is_Acyclic"].classes[0]
     (9, 'cyclic')
