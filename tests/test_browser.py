@@ -34,10 +34,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
-from gnncourse.interactive import mask_sweep, mask_threshold_figure
 
 pytestmark = pytest.mark.browser
 
@@ -499,12 +497,14 @@ def _drive_sliders(page, figure_index: int, shot_prefix: str) -> list:
 
 
 def test_interactive_figures_follow_their_sliders(server, browser):
-    """The chapters' interactive figures (node2vec p and q; the receptive field's K): BokehJS
+    """The chapters' interactive figures (node2vec p and q; the receptive field's K; an
+    explanation's threshold): BokehJS
     comes from the book, and moving each slider with the keyboard changes the figure's text,
     its data and its picture. Screenshots: figure__<chapter>-<n>-*.png."""
     pages = [p for p in _pages() if p.startswith("chapters/")
              and 'class="gnn-interactive"' in (HTML / p).read_text(encoding="utf-8")]
-    assert {"chapters/01_node_embeddings.html", "chapters/02_aggregation.html"} <= set(pages), pages
+    assert {"chapters/01_node_embeddings.html", "chapters/02_aggregation.html",
+            "chapters/06_explain_instance.html"} <= set(pages), pages
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(60_000)
@@ -520,44 +520,4 @@ def test_interactive_figures_follow_their_sliders(server, browser):
         page.close()
     context.close()
     problems += [f"external request {u}" for u in blocked]
-    assert not problems, "\n".join(problems)
-
-
-def test_mask_threshold_figure_follows_its_slider(browser, tmp_path):
-    """The explanation-threshold figure (gnncourse.interactive.mask_threshold_figure), which
-    chapter 6 places, on a page of its own that loads BokehJS from the built book's
-    _static/bokeh: moving the threshold changes the edges drawn, the text and the picture.
-    Screenshots: figure__mask_threshold-0-*.png."""
-    bokeh_dir = HTML / "_static" / "bokeh"
-    if not (bokeh_dir / "bokeh.min.js").is_file():
-        pytest.fail(f"no BokehJS in {bokeh_dir}: the book build (tools/book_html.py) copies it there")
-    ring = torch.tensor([[0, 1, 2, 3, 4, 5, 0, 6, 6, 7], [1, 2, 3, 4, 5, 0, 6, 7, 8, 8]])
-    edge_index = torch.cat([ring, ring.flip(0)], 1)
-    scores = torch.cat([torch.linspace(0.95, 0.5, 6), torch.tensor([0.4, 0.2, 0.1, 0.05])]).repeat(2)
-    thresholds = [round(0.1 * k, 1) for k in range(11)]
-    probs = mask_sweep(lambda keep: 0.3 + 0.06 * float(keep[:6].sum()), scores, thresholds)
-    figure_html = mask_threshold_figure(edge_index, 9, scores, thresholds, probs, target=0, label="cycle")._repr_html_()
-    (tmp_path / "bokeh").symlink_to(bokeh_dir)
-    (tmp_path / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        + "".join(f"<script src='bokeh/{f}'></script>" for f in ("bokeh.min.js", "bokeh-widgets.min.js"))
-        + f"</head><body>{figure_html}</body></html>", encoding="utf-8")
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 900, "height": 700})
-    context.set_default_timeout(60_000)
-    blocked: list = []
-    try:
-        page, errors = _offline_page(context, url, blocked)
-        page.goto(url + "index.html", wait_until="load")
-        _figures_ready(page, 1)
-        problems = _drive_sliders(page, 0, "figure__mask_threshold-0")
-        problems += [f"console error {e}" for e in errors] + [f"external request {u}" for u in blocked]
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
     assert not problems, "\n".join(problems)
