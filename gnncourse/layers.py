@@ -13,7 +13,7 @@ and computes the neighbour mean in three equivalent ways:
 1. :func:`mean_aggregate_loop`: a readable loop over the nodes (slow; for teaching and tests);
 2. :func:`mean_aggregate`: vectorized gather + ``index_add_`` over the edge list;
 3. :func:`mean_aggregate_sparse`: the matrix form :math:`\tilde A H` with
-   :math:`\tilde A = D^{-1} A` stored as a torch sparse matrix.
+   :math:`\tilde A = D^{-1} A^\top` stored as a torch sparse matrix.
 
 :func:`max_aggregate` is an aggregator that has no such matrix form and needs a scatter.
 :class:`MeanAggregation` is the trainable layer (without :math:`\sigma`; the model applies it).
@@ -122,12 +122,12 @@ def mean_adjacency_csr(edge_index: Tensor, n: int, dtype: torch.dtype) -> Tensor
 
 def mean_adjacency(edge_index: Tensor, num_nodes: int, layout: str = "coo",
                    dtype: torch.dtype = torch.float32) -> Tensor:
-    r"""The row-normalised adjacency :math:`\tilde A = D^{-1} A`, rows indexed by targets.
+    r"""The row-normalised adjacency :math:`\tilde A = D^{-1} A^\top`, rows indexed by targets.
 
     .. math:: \tilde A_{vu} = \frac{\#\{\text{edges } u \to v\}}{|N(v)|}
 
-    For an undirected graph :math:`A` is symmetric and this is exactly :math:`D^{-1}A`; for a
-    directed one it is :math:`D^{-1}A^\top` in the source-to-target notation. Each non-empty
+    With :math:`A_{uv} = 1` for an edge :math:`u \to v` (the book's notation) this is
+    :math:`D^{-1}A^\top`; for an undirected graph :math:`A^\top = A`. Each non-empty
     row sums to 1, so :math:`(\tilde A H)_v` is the mean of the neighbours' rows. A node
     without neighbours has an all-zero row.
 
@@ -162,7 +162,7 @@ def mean_adjacency(edge_index: Tensor, num_nodes: int, layout: str = "coo",
 def mean_aggregate_sparse(x: Tensor, edge_index: Tensor, num_nodes: Optional[int] = None) -> Tensor:
     r"""The neighbour mean as one sparse matrix product.
 
-    .. math:: M = \tilde A H, \qquad \tilde A = D^{-1} A
+    .. math:: M = \tilde A H, \qquad \tilde A = D^{-1} A^\top
 
     Args:
         x: node features :math:`H`, shape ``[N, F]`` (float32 or float64).
