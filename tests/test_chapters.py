@@ -58,6 +58,22 @@ def test_chapter_arc(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_solutions_stay_folded(path):
+    """A solution is a closed {solution} dropdown; the code cell that runs it right after is
+    tagged hide-input, so the HTML does not show the answer under the question."""
+    cells = _cells(path)
+    shown = [i + 1 for i, c in enumerate(cells[:-1])
+             if c["cell_type"] == "markdown" and re.match(r"`{3,}\{solution\}", _src(c))
+             and ":class: dropdown" in _src(c)
+             and cells[i + 1]["cell_type"] == "code"
+             and "hide-input" not in cells[i + 1]["metadata"].get("tags", [])]
+    missing = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+               and re.match(r"`{3,}\{solution\}", _src(c)) and ":class: dropdown" not in _src(c)]
+    assert not shown, f"solution code cells shown in the HTML (tag them hide-input): {shown}"
+    assert not missing, f"solutions that are not closed dropdowns: cells {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_setup_cell_installs_only_where_missing(path):
     code = [c for c in _cells(path) if c["cell_type"] == "code"]
     setup = _src(code[0])
