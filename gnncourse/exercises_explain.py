@@ -10,11 +10,20 @@ a string).
 * :func:`check_tied_auc`: the ROC-AUC of an explanation with tied scores, as a formula.
 * :func:`check_grad_cam`: Grad-CAM node scores from hidden features and their gradients.
 * :func:`check_rescaling_prediction`: which AUC a per-explanation rescaling can change.
+
+Explaining models (XGNN):
+
+* :func:`check_has_cycle`: does a connected graph have a cycle, from its size alone.
+* :func:`check_nitro_count_prediction`: which readout counts a molecule's nitro groups.
+* :func:`check_penalty_prediction`: what XGNN's rule penalty does to the invalid steps.
+* :func:`check_accuracy_standard_error`: how far a test accuracy moves by chance alone.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
+import networkx as nx
 import torch
 from torch import Tensor
 
@@ -22,7 +31,8 @@ from .explain import scatter_sum
 from .metrics import fidelity, roc_auc
 
 __all__ = ["check_fidelity", "check_tied_auc", "grad_cam_reference", "check_grad_cam",
-           "check_rescaling_prediction"]
+           "check_rescaling_prediction", "check_has_cycle", "check_nitro_count_prediction",
+           "check_penalty_prediction", "check_accuracy_standard_error"]
 
 
 def _need_callable(fn, what: str) -> None:
@@ -174,3 +184,137 @@ def check_rescaling_prediction(answer: str) -> str:
     if a in ("per-node", "both"):
         return "not yet: within one explanation, does a positive factor change which edge outranks which?"
     return "not yet: the pooled AUC ranks edges of *different* explanations against each other"
+
+
+# --- explaining models (XGNN) ---------------------------------------------------------------------
+
+
+def _one_word(answer, options) -> tuple:
+    """``(word, None)`` for one of ``options``; ``(None, message)`` otherwise."""
+    if answer is None or answer is NotImplemented:
+        return None, "not done yet: write your prediction in the stub above, then run this cell again"
+    if not isinstance(answer, str):
+        raise TypeError(f"answer with one of {list(options)} as a string, got {type(answer).__name__}")
+    word = answer.strip().lower()
+    if word not in options:
+        return None, f"not yet: answer with one of {list(options)}, got {answer!r}"
+    return word, None
+
+
+def _test_graphs() -> list:
+    """Connected test graphs with and without cycles: trees, cycles, trees with one or more extra edges."""
+    rng = torch.Generator().manual_seed(0)
+    graphs = [nx.path_graph(2), nx.path_graph(5), nx.star_graph(4), nx.cycle_graph(3), nx.cycle_graph(8),
+              nx.complete_graph(4)]
+    for n in (6, 9, 14, 20):
+        prufer = torch.randint(0, n, (n - 2,), generator=rng).tolist()
+        tree = nx.from_prufer_sequence(prufer)
+        graphs.append(tree)
+        extra = tree.copy()
+        while extra.number_of_edges() < n + 1:             # two edges more than a tree: cyclic
+            u, v = torch.randint(0, n, (2,), generator=rng).tolist()
+            if u != v:
+                extra.add_edge(u, v)
+        graphs.append(extra)
+    return graphs
+
+
+def check_has_cycle(fn: Callable) -> str:
+    r"""Check ``fn(edge_index, num_nodes) -> bool``: does a *connected* undirected graph (both
+    directions of every edge in ``edge_index``) have a cycle? Compared with networkx's cycle
+    basis on trees, cycles and trees with extra edges; recognises counting each edge twice and
+    an off-by-one on the tree's edge count.
+
+    Example:
+        >>> check_has_cycle(lambda e, n: e.size(1) // 2 >= n).startswith("correct")
+        True
+        >>> print(check_has_cycle(lambda e, n: e.size(1) >= n))
+        not yet: you called a tree with 2 nodes cyclic: does edge_index hold each edge once?
+    """
+    _need_callable(fn, "fn")
+    for g in _test_graphs():
+        e = torch.tensor(list(g.edges()), dtype=torch.long).t()
+        edge_index = torch.cat([e, e.flip(0)], 1)
+        n, m = g.number_of_nodes(), g.number_of_edges()
+        truth = bool(nx.cycle_basis(g))
+        try:
+            got = fn(edge_index.clone(), n)
+        except Exception as exc:  # the reader's code: report, do not crash
+            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        if got is None:
+            return "not done yet: write has_cycle in the stub above, then run this cell again"
+        if bool(got) == truth:
+            continue
+        if not truth:
+            return f"not yet: you called a tree with {n} nodes cyclic: does edge_index hold each edge once?"
+        if m == n:
+            return f"not yet: you missed the cycle of a graph with {n} nodes and {n} edges: how many edges has a tree?"
+        return f"not yet: wrong on a graph with {n} nodes and {m} edges"
+    return "correct: a connected graph is a tree exactly when |E| = |V| - 1"
+
+
+def check_nitro_count_prediction(answer: str) -> str:
+    r"""Check a prediction: which graph readout, ``"sum"``, ``"mean"`` or ``"max"``, can tell a
+    molecule with one nitro group from the same molecule doubled (two copies side by side, so
+    two nitro groups)?
+
+    Example:
+        >>> print(check_nitro_count_prediction("max"))
+        not yet: the largest value of each channel is the same in one copy and in two
+    """
+    word, msg = _one_word(answer, ("sum", "mean", "max"))
+    if msg:
+        return msg
+    if word == "sum":
+        return "correct: only the sum grows with the number of atoms that carry the pattern"
+    if word == "mean":
+        return "not yet: the mean keeps each atom type's share, and doubling keeps every share"
+    return "not yet: the largest value of each channel is the same in one copy and in two"
+
+
+def check_penalty_prediction(answer: str) -> str:
+    r"""Check a prediction: without XGNN's rule penalty (:math:`\lambda_2 = 0` instead of 2),
+    is the generator's share of invalid steps ``"higher"``, ``"lower"`` or ``"same"``?
+
+    Example:
+        >>> check_penalty_prediction("higher").startswith("correct")
+        True
+    """
+    word, msg = _one_word(answer, ("higher", "lower", "same"))
+    if msg:
+        return msg
+    if word == "higher":
+        return "correct: an invalid step then costs only the lost step, so the policy has less reason to avoid it"
+    if word == "same":
+        return "not yet: the penalty is part of the reward; does the policy gradient see it?"
+    return "not yet: what does an invalid step cost the generator once lambda_2 is 0?"
+
+
+def check_accuracy_standard_error(fn: Callable) -> str:
+    r"""Check ``fn(p, n)``: the standard error of a test accuracy measured on ``n`` independent
+    test graphs by a model that gets each right with probability ``p``, i.e. the standard
+    deviation of the fraction of ``n`` Bernoulli(``p``) draws. Recognises the variance (no
+    square root), ``n`` instead of ``1/n``, and a missing ``1 - p``.
+
+    Example:
+        >>> check_accuracy_standard_error(lambda p, n: math.sqrt(p * (1 - p) / n)).startswith("correct")
+        True
+    """
+    _need_callable(fn, "fn")
+    for p, n in [(0.9, 38), (0.5, 100), (0.75, 12), (0.99, 1000)]:
+        want = math.sqrt(p * (1 - p) / n)
+        try:
+            got = float(fn(p, n))
+        except Exception as exc:  # the reader's code: report, do not crash
+            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        close = lambda a, b: math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+        if close(got, want):
+            continue
+        if close(got, want ** 2):
+            return "not yet: that is the variance; the standard error is its square root"
+        if close(got, math.sqrt(p * (1 - p) * n)) or close(got, p * (1 - p) * n):
+            return "not yet: that is the count of right answers; divide by n to get the accuracy"
+        if close(got, math.sqrt(p / n)):
+            return "not yet: the variance of one Bernoulli draw is p (1 - p), not p"
+        return f"not yet: for p = {p} and n = {n} the standard error is not {got:.4f}"
+    return "correct: sqrt(p (1 - p) / n): about 0.05 for p = 0.9 on 38 molecules"

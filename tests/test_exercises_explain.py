@@ -1,9 +1,13 @@
 """The explanation exercises' checkers accept the right answer and name the usual wrong ones."""
+import math
+
+import networkx as nx
 import pytest
 import torch
 
-from gnncourse.exercises_explain import (check_fidelity, check_grad_cam, check_rescaling_prediction,
-                                         check_tied_auc, grad_cam_reference)
+from gnncourse.exercises_explain import (check_accuracy_standard_error, check_fidelity, check_grad_cam,
+                                         check_has_cycle, check_nitro_count_prediction, check_penalty_prediction,
+                                         check_rescaling_prediction, check_tied_auc, grad_cam_reference)
 from gnncourse.metrics import explanation_auc, fidelity
 
 
@@ -63,3 +67,39 @@ def test_rescaling_prediction_checker_agrees_with_the_metric():
     assert "answer with one of" in check_rescaling_prediction("maybe")
     with pytest.raises(TypeError):
         check_rescaling_prediction(1)
+
+
+def test_has_cycle_checker():
+    assert check_has_cycle(lambda e, n: e.size(1) // 2 >= n).startswith("correct")
+    # a reference that does not use the shortcut: networkx's cycle basis
+    by_networkx = lambda e, n: bool(nx.cycle_basis(nx.Graph(e.t().tolist())))
+    assert check_has_cycle(by_networkx).startswith("correct")
+    assert "each edge once" in check_has_cycle(lambda e, n: e.size(1) >= n)        # counts both directions
+    assert "how many edges has a tree" in check_has_cycle(lambda e, n: e.size(1) // 2 > n)   # off by one
+    assert check_has_cycle(lambda e, n: False).startswith("not yet")
+    assert check_has_cycle(lambda e, n: None).startswith("not done yet")
+    assert "raised ZeroDivisionError" in check_has_cycle(lambda e, n: 1 / 0)
+    with pytest.raises(TypeError, match="function"):
+        check_has_cycle(True)
+
+
+def test_nitro_and_penalty_predictions():
+    assert check_nitro_count_prediction(" Sum ").startswith("correct")
+    assert "share" in check_nitro_count_prediction("mean")
+    assert check_nitro_count_prediction("max").startswith("not yet")
+    assert check_nitro_count_prediction("median").startswith("not yet: answer with one of")
+    assert check_nitro_count_prediction(None).startswith("not done yet")
+    assert check_penalty_prediction("higher").startswith("correct")
+    assert all(check_penalty_prediction(a).startswith("not yet") for a in ("lower", "same"))
+    with pytest.raises(TypeError, match="string"):
+        check_penalty_prediction(1)
+
+
+def test_accuracy_standard_error_checker():
+    assert check_accuracy_standard_error(lambda p, n: math.sqrt(p * (1 - p) / n)).startswith("correct")
+    assert "square root" in check_accuracy_standard_error(lambda p, n: p * (1 - p) / n)
+    assert "divide by n" in check_accuracy_standard_error(lambda p, n: math.sqrt(p * (1 - p) * n))
+    assert "not p" in check_accuracy_standard_error(lambda p, n: math.sqrt(p / n))
+    assert check_accuracy_standard_error(lambda p, n: 0.05).startswith("not yet")
+    # the number the chapter quotes: p = 0.9 on 38 test molecules
+    assert abs(math.sqrt(0.9 * 0.1 / 38) - 0.0487) < 1e-4
