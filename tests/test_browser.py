@@ -405,7 +405,8 @@ def test_every_quiz_answers_right_and_wrong_with_feedback(server, browser):
     wrong. Screenshots: quiz__<chapter>.png."""
     pages = _quiz_pages()
     expected = {f"chapters/{s}.html" for s in ("00_graphs", "01_node_embeddings", "02_aggregation", "03_training",
-                                                 "04_inductive", "05_beyond_mean", "A1_scaling_out")}
+                                                 "04_inductive", "05_beyond_mean", "07_xgnn", "A1_scaling_out",
+                                                 "A3_xgnn_study")}
     assert expected <= set(pages), f"chapters without a quiz: {sorted(expected - set(pages))}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})

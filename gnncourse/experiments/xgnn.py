@@ -276,7 +276,7 @@ def generator_runs(setting: XGNNSetting, classifier: nn.Module, featurize: Featu
 
 # ------------------------------------------------------------------ the study's command line
 
-#: The study's results, read by the chapter.
+#: The study's results, read by chapter 7 and appendix A3.
 RESULTS = Path(__file__).resolve().parents[2] / "chapters" / "results"
 
 
