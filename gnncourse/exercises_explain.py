@@ -304,7 +304,10 @@ def check_accuracy_standard_error(fn: Callable) -> str:
     for p, n in [(0.9, 38), (0.5, 100), (0.75, 12), (0.99, 1000)]:
         want = math.sqrt(p * (1 - p) / n)
         try:
-            got = float(fn(p, n))
+            out = fn(p, n)
+            if out is None:
+                return "not done yet: write accuracy_se in the stub above, then run this cell again"
+            got = float(out)
         except Exception as exc:  # the reader's code: report, do not crash
             return f"not yet: your function raised {type(exc).__name__}: {exc}"
         close = lambda a, b: math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)

@@ -101,5 +101,6 @@ def test_accuracy_standard_error_checker():
     assert "divide by n" in check_accuracy_standard_error(lambda p, n: math.sqrt(p * (1 - p) * n))
     assert "not p" in check_accuracy_standard_error(lambda p, n: math.sqrt(p / n))
     assert check_accuracy_standard_error(lambda p, n: 0.05).startswith("not yet")
+    assert check_accuracy_standard_error(lambda p, n: None).startswith("not done yet")
     # the number the chapter quotes: p = 0.9 on 38 test molecules
     assert abs(math.sqrt(0.9 * 0.1 / 38) - 0.0487) < 1e-4
