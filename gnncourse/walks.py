@@ -227,39 +227,38 @@ class _Graph:
         slot = torch.minimum(s.long(), self.last_slot.index_select(0, pos))  # against rounding
         return self.next_pos.index_select(0, self.row_start.index_select(0, pos) + slot)
 
-    def uniform_move(self, cur: Tensor, bits: Tensor) -> Tensor:
-        return self.col.index_select(0, self.uniform_pos(cur, bits))
+    def uniform_move(self, cur: Tensor, bits: Tensor, out: Tensor) -> Tensor:
+        """One uniform step from ``cur``, the next nodes written into ``out``."""
+        return torch.index_select(self.col, 0, self.uniform_pos(cur, bits), out=out)
 
     def uniform_pos(self, cur: Tensor, bits: Tensor) -> Tensor:
         """One uniform step from ``cur``: neighbour ``floor(bits * deg / 2**31)`` of each.
 
         ``bits`` holds 31 random bits per walker, so every neighbour has probability within
         ``2**-31`` of ``1/deg``; the offset stays below ``deg`` by construction.
+        Four operations, each in place where it can be.
         """
         deg = self.deg.index_select(0, cur)
         if self.base is not None:
-            pos = torch.addcmul(self.base.index_select(0, cur), bits, deg) >> 31
-        else:
-            pos = self.ptr.index_select(0, cur) + ((bits * deg) >> 31)
-        return pos
+            return self.base.index_select(0, cur).addcmul_(bits, deg).bitwise_right_shift_(31)
+        return deg.mul_(bits).bitwise_right_shift_(31).add_(self.ptr.index_select(0, cur))
 
 
 _BITS31 = (1 << 31) - 1
 
 
-class _RandomBits:
-    """31-bit random integers for the uniform steps, two from each 63-bit draw.
+def _random_bits(steps: int, n: int, generator: Optional[torch.Generator]) -> Tensor:
+    """``[steps, n]`` 31-bit random integers for the uniform steps, two from each 63-bit draw.
 
-    All draws of a walk are made at once (``[ceil(steps / 2), n]``); ``row(i)`` then takes
-    the low or the high 31 bits of draw ``i // 2``, with one cheap operation per step.
+    All draws of a walk are made at once (``[ceil(steps / 2), n]``); row ``i`` holds the low
+    (``i`` even) or the high (``i`` odd) 31 bits of draw ``i // 2``: two operations in all,
+    none per step.
     """
-
-    def __init__(self, steps: int, n: int, generator: Optional[torch.Generator]):
-        self.draws = torch.empty((steps + 1) // 2, n, dtype=torch.long).random_(generator=generator)
-
-    def row(self, i: int) -> Tensor:
-        draw = self.draws[i // 2]
-        return draw & _BITS31 if i % 2 == 0 else draw >> 32
+    draws = torch.empty((steps + 1) // 2, n, dtype=torch.long).random_(generator=generator)
+    bits = torch.empty(draws.size(0), 2, n, dtype=torch.long)
+    torch.bitwise_and(draws, _BITS31, out=bits[:, 0])
+    torch.bitwise_right_shift(draws, 32, out=bits[:, 1])
+    return bits.view(-1, n)[:steps]
 
 
 def _node2vec_proposals(g: _Graph, t: Tensor, ptr: Tensor, deg: Tensor, degm1: Tensor,
@@ -336,27 +335,33 @@ def _node2vec_move(g: _Graph, prev: Tensor, cur: Tensor, p: float, q: float,
 
 def _walk_chunk(g: _Graph, start: Tensor, out: Tensor, p: float, q: float,
                 generator: Optional[torch.Generator]) -> None:
-    """Walk every walker of one chunk to the end, writing ``out`` (``[n, L + 1]``)."""
+    """Walk every walker of one chunk to the end, writing ``out`` (``[n, L + 1]``).
+
+    Step ``i`` of every walker goes to row ``i`` of a ``[L + 1, n]`` buffer, one contiguous
+    row per step (an operation's ``out=`` where it can), and one transposing copy fills
+    ``out`` at the end: each step costs one operation fewer than writing column ``i`` of
+    ``out`` would, and the chunk's thread takes the GIL fewer times.
+    """
     walk_length = out.size(1) - 1
+    steps = torch.empty(walk_length + 1, start.numel(), dtype=torch.long)
+    rows = steps.unbind(0)
+    rows[0].copy_(start)
     uniform = p == 1 and q == 1
-    bits = _RandomBits(walk_length if uniform else 1, start.numel(), generator)
+    bits = _random_bits(walk_length if uniform else 1, start.numel(), generator).unbind(0)
     if g.tables:  # the walker's state is the edge it last took
-        pos = g.uniform_pos(start, bits.row(0))
-        out[:, 1] = g.col.index_select(0, pos)
+        pos = g.uniform_pos(start, bits[0])
+        torch.index_select(g.col, 0, pos, out=rows[1])
         for i in range(2, walk_length + 1):
             pos = g.table_move(pos, q, generator)
-            out[:, i] = g.col.index_select(0, pos)
-        return
-    cur = g.uniform_move(start, bits.row(0))  # the first step has no previous node: uniform
-    out[:, 1] = cur
-    prev = start
-    for i in range(2, walk_length + 1):
-        if uniform:
-            nxt = g.uniform_move(cur, bits.row(i - 1))
-        else:
-            nxt = _node2vec_move(g, prev, cur, p, q, generator)
-        out[:, i] = nxt
-        prev, cur = cur, nxt
+            torch.index_select(g.col, 0, pos, out=rows[i])
+    elif uniform:
+        for i in range(1, walk_length + 1):
+            g.uniform_move(rows[i - 1], bits[i - 1], out=rows[i])
+    else:
+        g.uniform_move(start, bits[0], out=rows[1])  # the first step has no previous node: uniform
+        for i in range(2, walk_length + 1):
+            rows[i].copy_(_node2vec_move(g, rows[i - 2], rows[i - 1], p, q, generator))
+    out.copy_(steps.t())
 
 
 # Per-edge tables (no rejection) when their sum(deg(v)**2) entries are at most this many per
@@ -454,8 +459,8 @@ def random_walks(
             "duplicate-free rows that to_csr builds (a duplicate neighbour would count twice); "
             "build (rowptr, col) with to_csr(edge_index, num_nodes)")
     walks = torch.empty(start.numel(), walk_length + 1, dtype=torch.long)
-    walks[:, 0] = start
     if walk_length == 0 or start.numel() == 0:
+        walks[:, 0] = start
         return walks
     threads = torch.get_num_threads()
     # The graph's set-up runs on one thread: its operations are short, and an OpenMP

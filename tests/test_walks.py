@@ -308,3 +308,36 @@ def test_walks_do_not_depend_on_the_number_of_threads(p, q, second_order_method)
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(runs[0], runs[1])
+
+
+def test_uniform_offsets_without_the_packed_base_agree():
+    # graphs of 2**31 edges or more take the unpacked branch (ptr + (bits * deg >> 31)):
+    # both branches give the same position for every walker
+    g = torch.Generator().manual_seed(5)
+    edge_index = torch.randint(0, 200, (2, 3000), generator=g)
+    graph = walks_module._Graph(*to_csr(edge_index, 200), second_order=False)
+    cur = torch.randint(0, 200, (5000,), generator=g)
+    bits = torch.randint(0, 2**31, (5000,), generator=g)
+    packed = graph.uniform_pos(cur, bits)
+    graph.base = None
+    unpacked = graph.uniform_pos(cur, bits)
+    assert torch.equal(packed, unpacked)
+    assert bool(((packed >= graph.ptr[cur]) & (packed < graph.ptr[cur] + graph.deg[cur])).all())
+
+
+def test_random_bits_are_the_two_halves_of_each_draw():
+    draws = torch.empty(3, 7, dtype=torch.long).random_(generator=torch.Generator().manual_seed(6))
+    bits = walks_module._random_bits(5, 7, torch.Generator().manual_seed(6))
+    assert bits.shape == (5, 7)
+    for i in range(5):
+        half = draws[i // 2] & (2**31 - 1) if i % 2 == 0 else draws[i // 2] >> 32
+        assert torch.equal(bits[i], half)
+    assert int(bits.min()) >= 0 and int(bits.max()) < 2**31
+
+
+def test_walks_are_a_contiguous_array_of_rows():
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    for p, q in [(1.0, 1.0), (0.5, 2.0)]:
+        walks = random_walks(rowptr, col, torch.arange(n).repeat(3), 4, p=p, q=q)
+        assert walks.is_contiguous() and walks.shape == (3 * n, 5)
