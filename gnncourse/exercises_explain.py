@@ -17,6 +17,13 @@ Explaining models (XGNN):
 * :func:`check_nitro_count_prediction`: which readout counts a molecule's nitro groups.
 * :func:`check_penalty_prediction`: what XGNN's rule penalty does to the invalid steps.
 * :func:`check_accuracy_standard_error`: how far a test accuracy moves by chance alone.
+
+Reproducing an explanation benchmark:
+
+* :func:`check_true_label_prediction`: explaining the true label instead of the prediction.
+* :func:`check_padded_auc`: the AUC once edges scored 0 are added, as a formula.
+* :func:`check_straight_through`: binary masks with a straight-through gradient.
+* :func:`check_kept_graph_prediction`: does the prediction hold on occlusion's kept edges.
 """
 from __future__ import annotations
 
@@ -32,7 +39,8 @@ from .metrics import fidelity, roc_auc
 
 __all__ = ["check_fidelity", "check_tied_auc", "grad_cam_reference", "check_grad_cam",
            "check_rescaling_prediction", "check_has_cycle", "check_nitro_count_prediction",
-           "check_penalty_prediction", "check_accuracy_standard_error"]
+           "check_penalty_prediction", "check_accuracy_standard_error", "check_true_label_prediction",
+           "check_padded_auc", "check_straight_through", "check_kept_graph_prediction"]
 
 
 def _need_callable(fn, what: str) -> None:
@@ -321,3 +329,134 @@ def check_accuracy_standard_error(fn: Callable) -> str:
             return "not yet: the variance of one Bernoulli draw is p (1 - p), not p"
         return f"not yet: for p = {p} and n = {n} the standard error is not {got:.4f}"
     return "correct: sqrt(p (1 - p) / n): about 0.05 for p = 0.9 on 38 molecules"
+
+
+# --- reproducing an explanation benchmark ---------------------------------------------------------
+
+
+def check_true_label_prediction(answer: str) -> str:
+    r"""Check a prediction: GNNExplainer explains the *true label* instead of the model's
+    prediction, on nodes the model classifies correctly, from the same random start. Do the
+    masks come out the ``"same"`` or ``"different"``?
+
+    Example:
+        >>> check_true_label_prediction("same").startswith("correct")
+        True
+    """
+    word, msg = _one_word(answer, ("same", "different"))
+    if msg:
+        return msg
+    if word == "same":
+        return ("correct: where the model is right, the label and the prediction are one class, so the "
+                "objective, and with the same start every step, stays the same")
+    return "not yet: on a node the model gets right, which class does each choice ask the mask to keep?"
+
+
+def check_padded_auc(fn: Callable) -> str:
+    r"""Check a formula ``fn(auc, n_other, n_added)``: an explanation ranks its ground-truth
+    edges against ``n_other`` other edges with ROC-AUC ``auc``; then ``n_added`` more edges,
+    none of them ground truth, are scored 0, below every ground-truth edge. What is the AUC now?
+    Compared with :func:`gnncourse.metrics.roc_auc` on such score vectors; recognises an
+    unchanged AUC, ties counted where there are none, and the added pairs' share taken alone.
+
+    Example:
+        >>> check_padded_auc(lambda a, n, e: (a * n + e) / (n + e)).startswith("correct")
+        True
+        >>> print(check_padded_auc(lambda a, n, e: a))
+        not yet: the added edges are scored too: each one is a pair the ground truth wins
+    """
+    _need_callable(fn, "fn")
+    gen = torch.Generator().manual_seed(2)
+    for k, n, e in [(6, 10, 30), (12, 40, 0), (3, 25, 500), (20, 7, 4), (5, 60, 60)]:
+        truth = torch.rand(k, generator=gen) * 0.9 + 0.1                # ground truth: scores above 0
+        other = torch.rand(n, generator=gen)
+        other[: n // 4] = 0.0                                           # some other edges score 0 too
+        other[n // 4: n // 2] = truth[torch.randint(0, k, (n // 2 - n // 4,), generator=gen)]   # ties
+        labels = torch.cat([torch.ones(k), torch.zeros(n)]).bool()
+        auc = roc_auc(torch.cat([truth, other]), labels)
+        want = roc_auc(torch.cat([truth, other, torch.zeros(e)]), torch.cat([labels, torch.zeros(e).bool()]))
+        try:
+            out = fn(auc, n, e)
+            if out is None:
+                return "not done yet: write padded_auc in the stub above, then run this cell again"
+            got = float(out)
+        except Exception as exc:  # the reader's code: report, do not crash
+            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        close = lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        if close(got, want):
+            continue
+        if close(got, auc):
+            return "not yet: the added edges are scored too: each one is a pair the ground truth wins"
+        if close(got, (auc * n + e / 2) / (n + e)):
+            return "not yet: the added edges score below every ground-truth edge, so no pair with them is a tie"
+        if e and close(got, e / (n + e)):
+            return "not yet: the pairs with the first n_other edges still count"
+        return (f"not yet: with auc = {auc:.3f} on n_other = {n} edges and n_added = {e}, the AUC is not "
+                f"{got:.4f}; count the (ground truth, other) pairs the ground truth wins, before and after")
+    return "correct: every added edge is a pair the ground truth wins, whatever the number of ground-truth edges"
+
+
+def check_straight_through(fn: Callable) -> str:
+    r"""Check ``fn(mask, sample) -> weights``, the straight-through estimator: the forward value
+    is the binary ``sample`` (the model sees a real subgraph), the gradient with respect to
+    ``mask`` is the gradient with respect to the weights, for every edge. Recognises a forward
+    pass that sees the soft mask, a sample cut off from the gradient, and a gradient that reaches
+    the kept edges only.
+
+    Example:
+        >>> check_straight_through(lambda m, z: z + m - m.detach()).startswith("correct")
+        True
+        >>> print(check_straight_through(lambda m, z: z))
+        not yet: the forward value is right, but no gradient reaches the mask
+    """
+    _need_callable(fn, "fn")
+    gen = torch.Generator().manual_seed(3)
+    probs = torch.rand(12, generator=gen)
+    sample = (torch.rand(12, generator=gen) < probs).float()
+    sample[:2] = torch.tensor([0.0, 1.0])                              # both values occur
+    upstream = torch.randn(12, generator=gen)
+    mask = probs.clone().requires_grad_(True)
+    try:
+        out = fn(mask, sample.clone())
+        if out is None:
+            return "not done yet: write straight_through in the stub above, then run this cell again"
+        weights = torch.as_tensor(out)
+        if weights.shape != sample.shape:
+            return f"not yet: return one weight per edge ({sample.numel()}), got shape {tuple(weights.shape)}"
+        forward_ok = torch.allclose(weights.detach().float(), sample, atol=1e-6)
+        if weights.requires_grad:
+            (weights * upstream).sum().backward()
+    except Exception as exc:  # the reader's code: report, do not crash
+        return f"not yet: your function raised {type(exc).__name__}: {exc}"
+    if not forward_ok:
+        if torch.allclose(weights.detach().float(), probs, atol=1e-6):
+            return "not yet: the model would see the soft mask; the forward value must be the 0/1 sample"
+        return "not yet: the forward value must equal the sample, 0 or 1 on every edge"
+    grad = mask.grad
+    if grad is None or not grad.abs().sum() > 0:
+        return "not yet: the forward value is right, but no gradient reaches the mask"
+    if torch.allclose(grad, upstream, atol=1e-6):
+        return "correct: the model sees the sampled subgraph, and every edge's mask gets the weight's gradient"
+    if torch.allclose(grad, upstream * sample, atol=1e-6):
+        return "not yet: only the kept edges get a gradient; a dropped edge's mask must learn too"
+    return "not yet: the gradient with respect to the mask must equal the gradient with respect to the weights"
+
+
+def check_kept_graph_prediction(answer: str) -> str:
+    r"""Check a prediction: keep, for every explained node, only the edges whose removal
+    lowers the log-odds of the predicted class (a positive occlusion score), when the motif
+    alone keeps the prediction. Does the model still predict the class on the kept graph,
+    ``"yes"`` or ``"no"``?
+
+    Example:
+        >>> check_kept_graph_prediction("no").startswith("not yet")
+        True
+    """
+    word, msg = _one_word(answer, ("yes", "no"))
+    if msg:
+        return msg
+    if word == "yes":
+        return ("correct: the kept graph holds the edges that support the class and drops those that "
+                "work against it, and it is a real subgraph, an input the model knows")
+    return ("not yet: which edges does the rule drop: those the class needs, or those whose removal "
+            "leaves it as likely or likelier?")

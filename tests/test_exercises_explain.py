@@ -6,9 +6,11 @@ import pytest
 import torch
 
 from gnncourse.exercises_explain import (check_accuracy_standard_error, check_fidelity, check_grad_cam,
-                                         check_has_cycle, check_nitro_count_prediction, check_penalty_prediction,
-                                         check_rescaling_prediction, check_tied_auc, grad_cam_reference)
-from gnncourse.metrics import explanation_auc, fidelity
+                                         check_has_cycle, check_kept_graph_prediction, check_nitro_count_prediction,
+                                         check_padded_auc, check_penalty_prediction, check_rescaling_prediction,
+                                         check_straight_through, check_tied_auc, check_true_label_prediction,
+                                         grad_cam_reference)
+from gnncourse.metrics import explanation_auc, fidelity, roc_auc
 
 
 def test_fidelity_checker():
@@ -104,3 +106,51 @@ def test_accuracy_standard_error_checker():
     assert check_accuracy_standard_error(lambda p, n: None).startswith("not done yet")
     # the number the chapter quotes: p = 0.9 on 38 test molecules
     assert abs(math.sqrt(0.9 * 0.1 / 38) - 0.0487) < 1e-4
+
+
+def test_true_label_and_kept_graph_predictions():
+    assert check_true_label_prediction("Same").startswith("correct")
+    assert check_true_label_prediction("different").startswith("not yet")
+    assert check_true_label_prediction(None).startswith("not done yet")
+    assert check_kept_graph_prediction("yes").startswith("correct")
+    assert check_kept_graph_prediction("no").startswith("not yet")
+    assert check_kept_graph_prediction("maybe").startswith("not yet: answer with one of")
+    with pytest.raises(TypeError, match="string"):
+        check_kept_graph_prediction(True)
+
+
+def test_padded_auc_formula_matches_the_metric():
+    # the formula the checker accepts, on vectors it never saw: ground truth above 0, padding at 0
+    gen = torch.Generator().manual_seed(11)
+    truth, other = torch.rand(9, generator=gen) + 0.01, torch.rand(31, generator=gen)
+    labels = torch.cat([torch.ones(9), torch.zeros(31)]).bool()
+    a = roc_auc(torch.cat([truth, other]), labels)
+    padded = roc_auc(torch.cat([truth, other, torch.zeros(200)]), torch.cat([labels, torch.zeros(200).bool()]))
+    assert padded == pytest.approx((a * 31 + 200) / 231)
+
+
+def test_padded_auc_checker():
+    assert check_padded_auc(lambda a, n, e: (a * n + e) / (n + e)).startswith("correct")
+    assert check_padded_auc(lambda a, n, e: 1 - (1 - a) * n / (n + e)).startswith("correct")   # the same, rearranged
+    assert "each one is a pair" in check_padded_auc(lambda a, n, e: a)
+    assert "no pair with them is a tie" in check_padded_auc(lambda a, n, e: (a * n + e / 2) / (n + e))
+    assert "still count" in check_padded_auc(lambda a, n, e: e / (n + e))
+    assert check_padded_auc(lambda a, n, e: a + e / (n + e)).startswith("not yet")
+    assert check_padded_auc(lambda a, n, e: None).startswith("not done yet")
+    assert "raised ZeroDivisionError" in check_padded_auc(lambda a, n, e: 1 / 0)
+    with pytest.raises(TypeError, match="function"):
+        check_padded_auc(0.9)
+
+
+def test_straight_through_checker():
+    assert check_straight_through(lambda m, z: z + m - m.detach()).startswith("correct")
+    assert check_straight_through(lambda m, z: m + (z - m).detach()).startswith("correct")
+    assert "soft mask" in check_straight_through(lambda m, z: m)
+    assert "no gradient" in check_straight_through(lambda m, z: z)
+    assert "no gradient" in check_straight_through(lambda m, z: z + m.detach() - m.detach())
+    assert "only the kept edges" in check_straight_through(lambda m, z: z * (1 + m - m.detach()))
+    assert check_straight_through(lambda m, z: (m > 0.5).float()).startswith("not yet")
+    assert "one weight per edge" in check_straight_through(lambda m, z: z[:3])
+    assert check_straight_through(lambda m, z: None).startswith("not done yet")
+    with pytest.raises(TypeError, match="function"):
+        check_straight_through(torch.ones(3))
