@@ -24,6 +24,13 @@ Reproducing an explanation benchmark:
 * :func:`check_padded_auc`: the AUC once edges scored 0 are added, as a formula.
 * :func:`check_straight_through`: binary masks with a straight-through gradient.
 * :func:`check_kept_graph_prediction`: does the prediction hold on occlusion's kept edges.
+
+A model-level explanation study:
+
+* :func:`check_molecules_apart`: how many test graphs apart the best and the worst run are.
+* :func:`check_class_share_prediction`: a class's share outside the training molecules.
+* :func:`check_three_atom_count`: how many molecules of 3 atoms, derived from the valencies.
+* :func:`check_nitro_sign_prediction`: what a group that every training molecule holds teaches.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import math
 from typing import Callable
 
 import networkx as nx
+import pandas as pd
 import torch
 from torch import Tensor
 
@@ -40,7 +48,8 @@ from .metrics import fidelity, roc_auc
 __all__ = ["check_fidelity", "check_tied_auc", "grad_cam_reference", "check_grad_cam",
            "check_rescaling_prediction", "check_has_cycle", "check_nitro_count_prediction",
            "check_penalty_prediction", "check_accuracy_standard_error", "check_true_label_prediction",
-           "check_padded_auc", "check_straight_through", "check_kept_graph_prediction"]
+           "check_padded_auc", "check_straight_through", "check_kept_graph_prediction", "check_molecules_apart",
+           "check_class_share_prediction", "check_three_atom_count", "check_nitro_sign_prediction"]
 
 
 def _need_callable(fn, what: str) -> None:
@@ -460,3 +469,131 @@ def check_kept_graph_prediction(answer: str) -> str:
                 "work against it, and it is a real subgraph, an input the model knows")
     return ("not yet: which edges does the rule drop: those the class needs, or those whose removal "
             "leaves it as likely or likelier?")
+
+
+# --- a model-level explanation study ----------------------------------------------------------------
+
+
+def check_molecules_apart(fn: Callable) -> str:
+    r"""Check ``fn(test_acc, n_test) -> int``: how many test graphs apart the best and the worst
+    of several runs are, given their test accuracies (a pandas Series, stored with four decimals)
+    on ``n_test`` graphs each. Recognises a difference of accuracies, a count left unrounded and
+    a count truncated instead of rounded.
+
+    Example:
+        >>> print(check_molecules_apart(lambda acc, n: float(acc.max() - acc.min())))
+        not yet: that is a difference of accuracies; how many graphs is it?
+    """
+    _need_callable(fn, "fn")
+    cases = [([0.5, 0.75, 0.25], 4), ([0.9211, 0.8421, 0.9474, 0.8684, 0.9737], 38),
+             ([0.7, 0.9, 0.8], 10), ([0.6667, 0.3333, 0.5833, 0.4167], 12), ([0.84], 25)]
+    for accs, n in cases:
+        acc = pd.Series(accs)
+        right = (acc * n).round()
+        want = int(right.max() - right.min())
+        try:
+            out = fn(acc.copy(), n)
+            if out is None:
+                return "not done yet: write molecules_apart in the stub above, then run this cell again"
+            got = float(out)
+        except Exception as exc:  # the reader's code: report, do not crash
+            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        if got == want:
+            continue
+        if math.isclose(got, acc.max() - acc.min(), abs_tol=1e-9):
+            return "not yet: that is a difference of accuracies; how many graphs is it?"
+        if math.isclose(got, (acc.max() - acc.min()) * n, abs_tol=1e-9):
+            return (f"not yet: {got:g} is not a whole number of graphs: the accuracies are rounded to four "
+                    f"decimals, so each accuracy times n is only close to a count")
+        if got == int(acc.max() * n) - int(acc.min() * n):
+            return ("not yet: with four decimals, an accuracy times n can fall just below a whole number "
+                    "(0.8421 x 38 = 31.9998): truncating it loses a graph")
+        return f"not yet: wrong for accuracies {accs} on {n} graphs"
+    return "correct: accuracy times the number of test graphs counts the right answers"
+
+
+def check_class_share_prediction(answer: str) -> str:
+    r"""Check a prediction: a classifier is trained on molecules of which two thirds are in
+    class 1. Which share of *all* valid small molecules (enumerated, far from the training
+    molecules) does it put in class 1: ``"more"``, ``"same"`` or ``"less"``?
+
+    Example:
+        >>> check_class_share_prediction("less").startswith("correct")
+        True
+    """
+    word, msg = _one_word(answer, ("more", "same", "less"))
+    if msg:
+        return msg
+    if word == "less":
+        return ("correct: a class's share among the training molecules says nothing about the molecules a "
+                "classifier never saw; the class covers a small corner of them")
+    if word == "same":
+        return "not yet: the share is a fact about the training molecules; do the enumerated ones look like them?"
+    return "not yet: what must a molecule look like to be called class 1, and how many small molecules do?"
+
+
+def _three_atom_molecules(valency) -> int:
+    """Brute force: typed paths and triangles of 3 atoms, each isomorphism class once."""
+    k = range(len(valency))
+    path = {min((a, b, c), (c, b, a)) for a in k for b in k for c in k if valency[b] >= 2 and valency[a] >= 1
+            and valency[c] >= 1}
+    triangle = {tuple(sorted((a, b, c))) for a in k for b in k for c in k if min(valency[t] for t in (a, b, c)) >= 2}
+    return len(path) + len(triangle)
+
+
+def check_three_atom_count(fn: Callable) -> str:
+    r"""Check ``fn(valency) -> int``: how many different connected molecules of 3 atoms exist
+    when atom type ``t`` can carry at most ``valency[t]`` bonds (no self-loops, no double
+    bonds, no hydrogens), each counted once up to isomorphism. Compared with a brute force over
+    all typed graphs; recognises a skeleton left out, the two ends of a path told apart, a
+    triangle's symmetry ignored and the valency of the middle atom forgotten.
+
+    Example:
+        >>> print(check_three_atom_count(lambda valency: 3 ** len(valency)))
+        not yet: for valencies [4] there are not 3 molecules of 3 atoms
+    """
+    _need_callable(fn, "fn")
+    for valency in ([4], [4, 3, 2, 1, 1, 1, 1], [1, 1, 1], [2, 1], [4, 4, 2], [3, 1, 1, 1, 1, 2]):
+        want = _three_atom_molecules(valency)
+        k = len(valency)
+        k2 = sum(v >= 2 for v in valency)
+        try:
+            out = fn(list(valency))
+            if out is None:
+                return "not done yet: write three_atom_molecules in the stub above, then run this cell again"
+            got = float(out)
+        except Exception as exc:  # the reader's code: report, do not crash
+            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        if got == want:
+            continue
+        path = k2 * k * (k + 1) // 2
+        triangle = math.comb(k2 + 2, 3)
+        if k2 and got == path:
+            return "not yet: three atoms can be bonded in two ways; you counted one of them"
+        if k2 and got in (k2 * k * k + triangle, k2 * k * k + k2 ** 3):
+            return "not yet: a path read from either end is the same molecule: count it once"
+        if k2 and got in (path + k2 ** 3, path + k2 * (k2 - 1) * (k2 - 2) // 6):
+            return "not yet: how many triangles are there, if turning or flipping one gives the same molecule?"
+        if k2 < k and got == k * k * (k + 1) // 2 + triangle:
+            return "not yet: the atom in the middle of a path has two bonds: can every type carry them?"
+        return f"not yet: for valencies {list(valency)} there are not {got:g} molecules of 3 atoms"
+    return "correct: a path's two ends form an unordered pair, a triangle's three atoms a multiset"
+
+
+def check_nitro_sign_prediction(answer: str) -> str:
+    r"""Check a prediction: every training molecule, in both classes, holds a nitro group.
+    Over classifiers trained from different seeds, does a nitro group make a new molecule look
+    more like class 1 (``"raises"``), less (``"lowers"``), or does the direction depend on the
+    seed (``"varies"``)?
+
+    Example:
+        >>> check_nitro_sign_prediction("varies").startswith("correct")
+        True
+    """
+    word, msg = _one_word(answer, ("raises", "lowers", "varies"))
+    if msg:
+        return msg
+    if word == "varies":
+        return ("correct: the labels cannot reward or punish a group that every training molecule holds, so "
+                "nothing fixes the direction: each classifier's is an accident of its training")
+    return "not yet: which labels could teach a classifier that the group means one class, if both classes hold it?"

@@ -5,12 +5,14 @@ import networkx as nx
 import pytest
 import torch
 
-from gnncourse.exercises_explain import (check_accuracy_standard_error, check_fidelity, check_grad_cam,
-                                         check_has_cycle, check_kept_graph_prediction, check_nitro_count_prediction,
-                                         check_padded_auc, check_penalty_prediction, check_rescaling_prediction,
-                                         check_straight_through, check_tied_auc, check_true_label_prediction,
-                                         grad_cam_reference)
+from gnncourse.exercises_explain import (check_accuracy_standard_error, check_class_share_prediction,
+                                         check_fidelity, check_grad_cam, check_has_cycle, check_kept_graph_prediction,
+                                         check_molecules_apart, check_nitro_count_prediction,
+                                         check_nitro_sign_prediction, check_padded_auc, check_penalty_prediction,
+                                         check_rescaling_prediction, check_straight_through, check_tied_auc,
+                                         check_three_atom_count, check_true_label_prediction, grad_cam_reference)
 from gnncourse.metrics import explanation_auc, fidelity, roc_auc
+from gnncourse.small_graphs import count_typed_graphs
 
 
 def test_fidelity_checker():
@@ -154,3 +156,54 @@ def test_straight_through_checker():
     assert check_straight_through(lambda m, z: None).startswith("not done yet")
     with pytest.raises(TypeError, match="function"):
         check_straight_through(torch.ones(3))
+
+
+def test_molecules_apart_checker():
+    def right(acc, n):
+        counts = (acc * n).round()
+        return int(counts.max() - counts.min())
+
+    assert check_molecules_apart(right).startswith("correct")
+    assert "difference of accuracies" in check_molecules_apart(lambda acc, n: float(acc.max() - acc.min()))
+    assert "whole number of graphs" in check_molecules_apart(lambda acc, n: (acc.max() - acc.min()) * n)
+    assert "truncating" in check_molecules_apart(lambda acc, n: int(acc.max() * n) - int(acc.min() * n))
+    assert check_molecules_apart(lambda acc, n: right(acc, n) + 1).startswith("not yet: wrong for")
+    assert check_molecules_apart(lambda acc, n: None).startswith("not done yet")
+    assert "raised" in check_molecules_apart(lambda acc, n: acc.nonexistent)
+    with pytest.raises(TypeError, match="function"):
+        check_molecules_apart(5)
+
+
+def test_three_atom_count_checker_agrees_with_the_enumeration():
+    def formula(valency):                  # paths: middle atom with 2 bonds, unordered ends; triangles: multisets
+        k, k2 = len(valency), sum(v >= 2 for v in valency)
+        return k2 * k * (k + 1) // 2 + math.comb(k2 + 2, 3)
+
+    for valency in ([4], [4, 3, 2, 1, 1, 1, 1], [2, 2], [1, 1], [3, 3, 3, 1]):
+        assert formula(valency) == count_typed_graphs(3, valency)
+    assert check_three_atom_count(formula).startswith("correct")
+    assert check_three_atom_count(lambda v: count_typed_graphs(3, v)).startswith("correct")
+    k_k2 = lambda v: (len(v), sum(x >= 2 for x in v))
+    path_only = lambda v: k_k2(v)[1] * k_k2(v)[0] * (k_k2(v)[0] + 1) // 2
+    assert "two ways" in check_three_atom_count(path_only)
+    ordered_ends = lambda v: k_k2(v)[1] * k_k2(v)[0] ** 2 + math.comb(k_k2(v)[1] + 2, 3)
+    assert "either end" in check_three_atom_count(ordered_ends)
+    labelled_triangle = lambda v: path_only(v) + k_k2(v)[1] ** 3
+    assert "turning or flipping" in check_three_atom_count(labelled_triangle)
+    any_middle = lambda v: k_k2(v)[0] ** 2 * (k_k2(v)[0] + 1) // 2 + math.comb(k_k2(v)[1] + 2, 3)
+    assert "middle" in check_three_atom_count(any_middle)
+    assert check_three_atom_count(lambda v: 94).startswith("not yet")
+    assert check_three_atom_count(lambda v: None).startswith("not done yet")
+    with pytest.raises(TypeError, match="function"):
+        check_three_atom_count(94)
+
+
+def test_class_share_and_nitro_sign_predictions():
+    assert check_class_share_prediction("less").startswith("correct")
+    assert all(check_class_share_prediction(a).startswith("not yet") for a in ("more", "same"))
+    assert check_class_share_prediction(None).startswith("not done yet")
+    assert check_nitro_sign_prediction(" varies ").startswith("correct")
+    assert all(check_nitro_sign_prediction(a).startswith("not yet") for a in ("raises", "lowers"))
+    assert check_nitro_sign_prediction("sometimes").startswith("not yet: answer with one of")
+    with pytest.raises(TypeError, match="string"):
+        check_nitro_sign_prediction(0)
