@@ -10,7 +10,7 @@ CHECK_KERNELS ?= default
 # The package's docstring examples run as tests too (`--doctest-modules` on these paths).
 DOCTESTS := gnncourse benchmarks/_timing.py
 
-.PHONY: help install book test unit browser notebooks tolerances bench clean
+.PHONY: help install book test unit browser notebooks tolerances bench translations clean
 
 help:  ## list the tasks
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,18 +22,21 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed  ## create .venv with the package and everything to build and test
 
-book: install  ## build the book into _build/html, executing every chapter
+book: install  ## build the book into _build/html, executing every chapter, and its translations (_build/html/zh_CN)
 	$(BIN)/python tools/build_book.py
+	$(BIN)/python tools/build_book.py --language all
 
-test: install  ## everything CI checks: book build (no second execution), unit tests, nbval
+test: install  ## everything CI checks: book builds (no second execution), unit tests, nbval
 	$(BIN)/python tools/build_book.py --no-execute
+	$(BIN)/python tools/build_book.py --language all
 	ATEN_CPU_CAPABILITY=$(CHECK_KERNELS) $(BIN)/python -m pytest tests $(DOCTESTS) chapters --doctest-modules --nbval-lax --nbval-sanitize-with tools/nbval_sanitize.cfg --nbval-cell-timeout 600
 
 unit: install  ## the package's unit tests only (not the browser test of the built book)
 	$(BIN)/python -m pytest tests $(DOCTESTS) --doctest-modules -m "not browser"
 
-browser: install  ## render the book, open every page in headless Chromium; screenshots in _build/screenshots
+browser: install  ## render the book and its translations, open every page in headless Chromium; screenshots in _build/screenshots
 	$(BIN)/python tools/build_book.py --no-execute
+	$(BIN)/python tools/build_book.py --language all
 	$(BIN)/python -m pytest tests/test_browser.py -m browser
 
 notebooks: install  ## re-execute every chapter in place (after editing one), then `make test`
@@ -45,5 +48,10 @@ tolerances: install  ## re-measure the checked numbers over seeds 0-4 x 2 kernel
 bench: install  ## the speed benchmarks: ratios against a reference measured in the same run
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+translations: install  ## refresh the translations' catalogues (locales/*/LC_MESSAGES/*.po) from the English text
+	$(BIN)/python tools/build_book.py --gettext
+	$(BIN)/sphinx-intl update --pot-dir _build/gettext --locale-dir locales --line-width -1
+
 clean:  ## remove build output (never touches notebooks or data)
-	rm -rf _build _config.noexec.yml .pytest_cache
+	rm -rf _build _config.noexec.yml _config.*.yml .pytest_cache
+	find locales -name "*.mo" -delete
