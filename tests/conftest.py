@@ -1,5 +1,6 @@
 """Fixtures shared by the unit tests."""
 import shutil
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,20 @@ def mutag_root(fresh_root, mutag_raw) -> Path:
     dst = fresh_root / "TUDataset" / "MUTAG" / "raw"
     shutil.copytree(mutag_raw, dst)
     return fresh_root
+
+
+_SUMMARY: dict = defaultdict(list)
+
+
+@pytest.fixture(scope="session")
+def summary_lines() -> dict:
+    """Lines a test wants printed at the end of the run, by section title
+    (``summary_lines["translations"].append(...)``): pytest's terminal summary shows them."""
+    return _SUMMARY
+
+
+def pytest_terminal_summary(terminalreporter):
+    for title, lines in _SUMMARY.items():
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)

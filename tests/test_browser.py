@@ -14,6 +14,12 @@ Binder buttons of a chapter open that chapter's notebook in the book's repositor
 or progress-bar output in the HTML. The search page finds each chapter by a word of its
 title. A full-page screenshot of each page lands in ``_build/screenshots/`` for review.
 
+Every translated edition of ``locales/languages.yml`` (built into ``_build/html/<code>/`` by
+``tools/build_book.py --language <code>``) is opened page by page in the same way (its
+screenshots in ``_build/screenshots/<code>/``), and the language switch of every page, in
+every edition, must lead to the same page in the other editions. A Chinese search finds a
+page by a translated title and by a term of the book's jieba dictionary.
+
     pytest -m browser tests/test_browser.py        # GNNCOURSE_BOOK_HTML=<dir> for another build
 """
 from __future__ import annotations
@@ -33,8 +39,10 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jieba
 import pytest
 import yaml
+from babel.messages.pofile import read_po
 
 
 pytestmark = pytest.mark.browser
@@ -43,6 +51,25 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get("GNNCOURSE_BOOK_HTML", ROOT / "_build" / "html"))
 SCREENSHOTS = HTML.parent / "screenshots"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+LANGUAGES = yaml.safe_load((ROOT / "locales" / "languages.yml").read_text(encoding="utf-8")) or {}
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The English book (the root of the build) or a translation in its sub-folder."""
+    code: str     # "en", or a code of locales/languages.yml
+    prefix: str   # its folder inside the English book: "" or "zh_CN/"
+
+    @property
+    def html(self) -> Path:
+        return HTML / self.prefix if self.prefix else HTML
+
+    @property
+    def screenshots(self) -> Path:
+        return SCREENSHOTS / self.prefix if self.prefix else SCREENSHOTS
+
+
+EDITIONS = [Edition("en", "")] + [Edition(code, f"{code}/") for code in LANGUAGES]
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -70,7 +97,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    """The built book served on a free port of 127.0.0.1 from a thread of this process."""
+    """The built book, every edition, served on a free port of 127.0.0.1 from a thread of
+    this process."""
     if not (HTML / "index.html").is_file():
         pytest.fail(f"no built book in {HTML}: build it first with `make test` or "
                     f"`python tools/build_book.py --no-execute`")
@@ -95,15 +123,25 @@ def browser():
         b.close()
 
 
-def _pages() -> list[str]:
-    """Every HTML page of the current build, relative to its root: the documents Sphinx
-    indexed for search, its own pages (root redirect, index, search). Pages left in
-    ``_build`` by an earlier build whose sources are gone or now excluded are not the book,
-    so they are not visited."""
-    index = (HTML / "searchindex.js").read_text()
+@pytest.fixture(scope="module", params=EDITIONS, ids=[e.code for e in EDITIONS])
+def edition(request) -> Edition:
+    """Each edition in turn: the English book, then every translation."""
+    e = request.param
+    if not (e.html / "searchindex.js").is_file():
+        pytest.fail(f"no built {e.code} edition in {e.html}: build it first with `make test` or "
+                    f"`python tools/build_book.py --language {e.code}`")
+    return e
+
+
+def _pages(html: Path = HTML) -> list[str]:
+    """Every HTML page of the current build of one edition, relative to its root: the
+    documents Sphinx indexed for search, its own pages (root redirect, index, search). Pages
+    left in ``_build`` by an earlier build whose sources are gone or now excluded are not the
+    book, so they are not visited."""
+    index = (html / "searchindex.js").read_text(encoding="utf-8")
     docnames = json.loads(index[index.index("(") + 1:index.rindex(")")])["docnames"]
     pages = {f"{d}.html" for d in docnames} | {"index.html", "genindex.html", "search.html"}
-    return sorted(p for p in pages if (HTML / p).is_file())
+    return sorted(p for p in pages if (html / p).is_file())
 
 
 @dataclass
@@ -120,6 +158,8 @@ class Visit:
     links: set = field(default_factory=set)              # absolute URLs on our server
     external_links: list = field(default_factory=list)
     stderr_outputs: list = field(default_factory=list)
+    switch: dict = field(default_factory=dict)           # language switch: {code: absolute URL}
+    lang: str = ""                                        # the page's <html lang>
     screenshot: Path | None = None
 
 
@@ -152,6 +192,8 @@ async () => {
     imagesTotal: imgs.length + svgs.length, broken: broken.concat(brokenSvgs),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     stderr,
+    switch: [...document.querySelectorAll('.gnn-language-switch a[hreflang]')].map(a => [a.hreflang, a.href]),
+    lang: document.documentElement.lang,
   };
 }
 """
@@ -187,12 +229,14 @@ def _listen(page, v: Visit, host: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def visits(server, browser) -> dict[str, Visit]:
-    """Open every page once; the tests below read what each page showed."""
-    pages = _pages()
-    assert pages, f"{HTML} holds no HTML pages"
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+def visits(edition, server, browser) -> dict[str, Visit]:
+    """Open every page of one edition once; the tests below read what each page showed."""
+    pages = _pages(edition.html)
+    assert pages, f"{edition.html} holds no HTML pages"
+    shots = edition.screenshots
+    for old in shots.glob("*.png"):  # this edition's screenshots of an earlier run
+        old.unlink()
+    shots.mkdir(parents=True, exist_ok=True)
     host = urllib.parse.urlsplit(server).netloc
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(90_000)  # a loaded 2-core CI machine can be slow
@@ -200,31 +244,33 @@ def visits(server, browser) -> dict[str, Visit]:
     start = time.perf_counter()
     for rel in pages:
         v = result[rel] = Visit(rel)
-        refresh = REDIRECT.search((HTML / rel).read_text(encoding="utf-8"))
+        url = server + edition.prefix + rel
+        refresh = REDIRECT.search((edition.html / rel).read_text(encoding="utf-8"))
         if refresh:  # e.g. the root index.html: its target must exist; the target gets checked
-            v.links.add(urllib.parse.urljoin(server + rel, refresh.group(1)))
+            v.links.add(urllib.parse.urljoin(url, refresh.group(1)))
             continue
         page = context.new_page()
 
         _listen(page, v, host)
-        page.goto(server + rel, wait_until="load")
+        page.goto(url, wait_until="load")
         info = page.evaluate(_PAGE_JS)
         v.math_total, v.math_unrendered = info["mathTotal"], info["unrendered"]
         v.raw_math_text = sorted(set(RAW_MATH.findall(info["text"])))
         v.images_total, v.broken_images = info["imagesTotal"], info["broken"]
         v.stderr_outputs = info["stderr"]
+        v.switch, v.lang = {code.replace("-", "_"): href for code, href in info["switch"]}, info["lang"]
         for url in info["links"]:
             parts = urllib.parse.urlsplit(url)
             if parts.scheme in ("http", "https") and parts.netloc == host:
                 v.links.add(url)
             elif parts.scheme in ("http", "https"):
                 v.external_links.append(url)
-        v.screenshot = SCREENSHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")
+        v.screenshot = shots / (rel.replace("/", "__").removesuffix(".html") + ".png")
         page.screenshot(path=str(v.screenshot), full_page=True)
         page.close()
     context.close()
-    print(f"\nbrowser: {len(pages)} pages opened in {time.perf_counter() - start:.1f} s; "
-          f"screenshots in {SCREENSHOTS}")
+    print(f"\nbrowser: {len(pages)} pages of the {edition.code} edition opened in "
+          f"{time.perf_counter() - start:.1f} s; screenshots in {shots}")
     return result
 
 
@@ -232,8 +278,8 @@ def _report(problems: dict[str, list]) -> str:
     return "\n".join(f"{page}: {p}" for page, ps in problems.items() for p in ps)
 
 
-def test_every_page_was_opened(visits):
-    assert set(visits) == set(_pages())
+def test_every_page_was_opened(edition, visits):
+    assert set(visits) == set(_pages(edition.html))
     assert any(p.startswith("chapters/") for p in visits), "the book has no chapter pages"
     shown = [v for v in visits.values() if v.screenshot]
     assert len(shown) >= len(visits) - 1 and all(v.screenshot.stat().st_size > 0 for v in shown)
@@ -335,49 +381,120 @@ def test_no_stderr_or_progress_bars_in_the_html(visits):
     assert not problems, "output that belongs in Jupyter only:\n" + _report(problems)
 
 
-def test_built_pages_load_mathjax_from_the_book_only():
-    if not (HTML / "index.html").is_file():
-        pytest.fail(f"no built book in {HTML}: build it first with `make test`")
+def test_built_pages_load_mathjax_from_the_book_only(edition):
     scripts = re.compile(r"<script[^>]*\ssrc=\"([^\"]*)\"")
     mathjax_pages = 0
-    for page in _pages():
-        for src in scripts.findall((HTML / page).read_text(encoding="utf-8")):
+    for page in _pages(edition.html):
+        for src in scripts.findall((edition.html / page).read_text(encoding="utf-8")):
             if "mathjax" in src.lower():
                 mathjax_pages += 1
                 assert "://" not in src and not src.startswith("//"), f"{page} loads MathJax from {src}"
-                target = (HTML / page).parent / src.split("?")[0]
+                target = (edition.html / page).parent / src.split("?")[0]
                 assert target.resolve().is_file(), f"{page} loads MathJax from {src}, which the build lacks"
     assert mathjax_pages > 0, "no page loads MathJax"
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _title_word(page_html: Path) -> str:
-    """The longest word of a chapter's title (4 letters or more), to search for."""
+    """The longest word of a chapter's title, to search for: a Latin word of 4 letters or
+    more, or a Chinese word of 2 characters or more as jieba (the search's own splitter of
+    Chinese) cuts it."""
     m = re.search(r"<h1[^>]*>(.*?)</h1>", page_html.read_text(encoding="utf-8"), re.S)
     title = re.sub(r"<[^>]+>|&\w+;", " ", m.group(1)) if m else ""
     words = re.findall(r"[A-Za-z]{4,}", title)
-    assert words, f"{page_html} has no title word of 4+ letters to search for"
+    if CJK.search(title):
+        words += [w for w in jieba.cut(title) if len(w) >= 2 and all(CJK.match(c) for c in w)]
+    assert words, f"{page_html} has no title word (4+ letters, 2+ Chinese characters) to search for"
     return max(words, key=len)
 
 
-def test_search_finds_every_chapter_by_its_title(server, browser, visits):
+def _search(context, server: str, edition: Edition, query: str) -> list[str]:
+    """The pages (paths relative to the edition) that the edition's search page lists."""
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
+    page.goto(f"{server}{edition.prefix}search.html?q={urllib.parse.quote(query)}")
+    # the summary is written when the search has finished, in the edition's language
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#search-results .search-summary');"
+        " return s && s.textContent.trim().length > 0; }")
+    hits = page.eval_on_selector_all("#search-results li a", "as => as.map(a => a.href)")
+    page.close()
+    paths = [urllib.parse.unquote(urllib.parse.urlsplit(h).path).lstrip("/") for h in hits]
+    return [p.removeprefix(edition.prefix) for p in paths]
+
+
+def test_search_finds_every_chapter_by_its_title(edition, server, browser, visits):
     chapters = [p for p in visits if p.startswith("chapters/")]
     context = browser.new_context()
     context.set_default_timeout(90_000)
     problems = []
     for p in chapters:
-        word = _title_word(HTML / p)
-        page = context.new_page()
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
-        page.goto(f"{server}search.html?q={urllib.parse.quote(word)}")
-        page.wait_for_function(
-            "() => { const s = document.querySelector('#search-results .search-summary, #search-results p');"
-            " return s && /found|did not match|matching/i.test(s.textContent); }")
-        hits = page.eval_on_selector_all("#search-results li a", "as => as.map(a => a.href)")
-        if not any(urllib.parse.urlsplit(h).path.lstrip("/").startswith(p) for h in hits):
+        word = _title_word(edition.html / p)
+        hits = _search(context, server, edition, word)
+        if p not in hits:
             problems.append(f"searching {word!r} does not list {p} (results: {hits[:5]})")
-        page.close()
     context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_language_switch_leads_to_the_same_page_in_every_other_edition(edition, server, visits):
+    """Every page but a redirect links to itself in each other edition, and that page exists."""
+    others = {e.code: e for e in EDITIONS if e != edition}
+    problems: dict[str, list] = {}
+    for p, v in visits.items():
+        if v.screenshot is None:  # a redirect page, no switch
+            continue
+        expected = {code: server + e.prefix + p for code, e in others.items()}
+        if v.switch != expected:
+            problems.setdefault(p, []).append(f"switch links {v.switch}, expected {expected}")
+        for url in expected.values():
+            if _fetch(url)[0] != 200:
+                problems.setdefault(p, []).append(f"HTTP {_fetch(url)[0]} for {url}")
+        lang = edition.code.replace("_", "-")
+        if v.lang != lang:
+            problems.setdefault(p, []).append(f"<html lang={v.lang!r}>, expected {lang!r}")
+    assert not problems, "language switch:\n" + _report(problems)
+
+
+@pytest.mark.parametrize("start", [e for e in EDITIONS if e.code != "en"], ids=lambda e: e.code)
+def test_clicking_the_language_switch_lands_on_the_counterpart(server, browser, start):
+    """A reader on a chapter of a translation clicks the switch to English and lands on the
+    same chapter there, then clicks back. Screenshot: language-switch__<code>.png."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(60_000)
+    blocked: list = []
+    page, errors = _offline_page(context, server, blocked)
+    rel = "chapters/00_graphs.html"
+    path = []
+    for prefix, target in [(start.prefix, "en"), ("", start.code)]:
+        page.goto(server + prefix + rel, wait_until="load")
+        with page.expect_navigation(wait_until="load"):
+            page.locator(f'.gnn-language-switch a[hreflang="{target.replace("_", "-")}"]').click()
+        path.append(page.url)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"language-switch__{start.code}.png"))
+    context.close()
+    assert path == [server + rel, server + start.prefix + rel], path
+    assert not errors and not blocked, (errors, blocked)
+
+
+@pytest.mark.skipif("zh_CN" not in LANGUAGES, reason="no Chinese edition in locales/languages.yml")
+def test_chinese_search_finds_pages_by_chinese_words(server, browser):
+    """The Chinese edition's search splits Chinese with jieba: the glossary's translated title
+    (from its catalogue) finds the glossary, and so does a term that jieba alone would cut in
+    two (邻域聚合) but the book's dictionary (locales/zh_CN/search_terms.txt) keeps whole."""
+    zh = next(e for e in EDITIONS if e.code == "zh_CN")
+    with open(ROOT / "locales" / "zh_CN" / "LC_MESSAGES" / "book" / "glossary.po", "rb") as f:
+        title = read_po(f).get("Glossary")
+    assert title is not None and title.string and CJK.search(title.string), \
+        "the glossary's title is not translated in locales/zh_CN/LC_MESSAGES/book/glossary.po"
+    context = browser.new_context()
+    context.set_default_timeout(90_000)
+    found = {q: _search(context, server, zh, q) for q in (title.string, "邻域聚合")}
+    context.close()
+    assert all("book/glossary.html" in hits for hits in found.values()), found
 
 
 # --- Self-check quizzes (tools/quiz.py, _static/quiz.js) and interactive figures
