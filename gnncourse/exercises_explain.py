@@ -30,7 +30,7 @@ A model-level explanation study:
 * :func:`check_molecules_apart`: how many test graphs apart the best and the worst run are.
 * :func:`check_class_share_prediction`: a class's share outside the training molecules.
 * :func:`check_three_atom_count`: how many molecules of 3 atoms, derived from the valencies.
-* :func:`check_nitro_sign_prediction`: what a group that every training molecule holds teaches.
+* :func:`check_nitro_number_prediction`: what the number of a group every molecule holds tells.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ __all__ = ["check_fidelity", "check_tied_auc", "grad_cam_reference", "check_grad
            "check_rescaling_prediction", "check_has_cycle", "check_nitro_count_prediction",
            "check_penalty_prediction", "check_accuracy_standard_error", "check_true_label_prediction",
            "check_padded_auc", "check_straight_through", "check_kept_graph_prediction", "check_molecules_apart",
-           "check_class_share_prediction", "check_three_atom_count", "check_nitro_sign_prediction"]
+           "check_class_share_prediction", "check_three_atom_count", "check_nitro_number_prediction"]
 
 
 def _need_callable(fn, what: str) -> None:
@@ -580,20 +580,22 @@ def check_three_atom_count(fn: Callable) -> str:
     return "correct: a path's two ends form an unordered pair, a triangle's three atoms a multiset"
 
 
-def check_nitro_sign_prediction(answer: str) -> str:
-    r"""Check a prediction: every training molecule, in both classes, holds a nitro group.
-    Over classifiers trained from different seeds, does a nitro group make a new molecule look
-    more like class 1 (``"raises"``), less (``"lowers"``), or does the direction depend on the
-    seed (``"varies"``)?
+def check_nitro_number_prediction(answer: str) -> str:
+    r"""Check a prediction: every training molecule, in both classes, holds at least one nitro
+    group, and class 1 is two thirds of them. Among the molecules with *two or more* nitro
+    groups, is the share of class 1 (the mutagenic class) ``"more"``, the ``"same"`` or
+    ``"less"``?
 
     Example:
-        >>> check_nitro_sign_prediction("varies").startswith("correct")
+        >>> check_nitro_number_prediction("more").startswith("correct")
         True
     """
-    word, msg = _one_word(answer, ("raises", "lowers", "varies"))
+    word, msg = _one_word(answer, ("more", "same", "less"))
     if msg:
         return msg
-    if word == "varies":
-        return ("correct: the labels cannot reward or punish a group that every training molecule holds, so "
-                "nothing fixes the direction: each classifier's is an accident of its training")
-    return "not yet: which labels could teach a classifier that the group means one class, if both classes hold it?"
+    if word == "more":
+        return ("correct: a group that every molecule holds says nothing by its presence, but how many "
+                "a molecule holds still differs between the classes")
+    if word == "same":
+        return "not yet: the presence of the group tells the classes nothing; does its number?"
+    return "not yet: which class holds the molecules with many nitro groups, if a group is a sign of mutagenicity?"

@@ -8,7 +8,7 @@ import torch
 from gnncourse.exercises_explain import (check_accuracy_standard_error, check_class_share_prediction,
                                          check_fidelity, check_grad_cam, check_has_cycle, check_kept_graph_prediction,
                                          check_molecules_apart, check_nitro_count_prediction,
-                                         check_nitro_sign_prediction, check_padded_auc, check_penalty_prediction,
+                                         check_nitro_number_prediction, check_padded_auc, check_penalty_prediction,
                                          check_rescaling_prediction, check_straight_through, check_tied_auc,
                                          check_three_atom_count, check_true_label_prediction, grad_cam_reference)
 from gnncourse.metrics import explanation_auc, fidelity, roc_auc
@@ -198,12 +198,12 @@ def test_three_atom_count_checker_agrees_with_the_enumeration():
         check_three_atom_count(94)
 
 
-def test_class_share_and_nitro_sign_predictions():
+def test_class_share_and_nitro_number_predictions():
     assert check_class_share_prediction("less").startswith("correct")
     assert all(check_class_share_prediction(a).startswith("not yet") for a in ("more", "same"))
     assert check_class_share_prediction(None).startswith("not done yet")
-    assert check_nitro_sign_prediction(" varies ").startswith("correct")
-    assert all(check_nitro_sign_prediction(a).startswith("not yet") for a in ("raises", "lowers"))
-    assert check_nitro_sign_prediction("sometimes").startswith("not yet: answer with one of")
+    assert check_nitro_number_prediction(" More ").startswith("correct")
+    assert all(check_nitro_number_prediction(a).startswith("not yet") for a in ("same", "less"))
+    assert check_nitro_number_prediction("varies").startswith("not yet: answer with one of")
     with pytest.raises(TypeError, match="string"):
-        check_nitro_sign_prediction(0)
+        check_nitro_number_prediction(0)
