@@ -461,22 +461,25 @@ def test_language_switch_leads_to_the_same_page_in_every_other_edition(edition, 
 @pytest.mark.parametrize("start", [e for e in EDITIONS if e.code != "en"], ids=lambda e: e.code)
 def test_clicking_the_language_switch_lands_on_the_counterpart(server, browser, start):
     """A reader on a chapter of a translation clicks the switch to English and lands on the
-    same chapter there, then clicks back. Screenshot: language-switch__<code>.png."""
+    same chapter there, then clicks back; from the server, and from the files themselves
+    (file://, the links are relative). Screenshot: language-switch__<code>.png."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(60_000)
     blocked: list = []
     page, errors = _offline_page(context, server, blocked)
+    files = context.new_page()  # no request filter: a file:// page loads file:// assets
     rel = "chapters/00_graphs.html"
-    path = []
-    for prefix, target in [(start.prefix, "en"), ("", start.code)]:
-        page.goto(server + prefix + rel, wait_until="load")
-        with page.expect_navigation(wait_until="load"):
-            page.locator(f'.gnn-language-switch a[hreflang="{target.replace("_", "-")}"]').click()
-        path.append(page.url)
+    landed = {}
+    for tab, root in [(page, server), (files, HTML.resolve().as_uri() + "/")]:
+        for prefix, target in [(start.prefix, "en"), ("", start.code)]:
+            tab.goto(root + prefix + rel, wait_until="load")
+            with tab.expect_navigation(wait_until="load"):
+                tab.locator(f'.gnn-language-switch a[hreflang="{target.replace("_", "-")}"]').click()
+            landed.setdefault(root, []).append(tab.url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"language-switch__{start.code}.png"))
     context.close()
-    assert path == [server + rel, server + start.prefix + rel], path
+    assert landed == {root: [root + rel, root + start.prefix + rel] for root in landed}, landed
     assert not errors and not blocked, (errors, blocked)
 
 
