@@ -84,11 +84,12 @@ def test_display_maths_stays_out_of_the_catalogues(tmp_path):
     assert "The mean of the neighbours' vectors:" in ids and "Its degree is $d_v$." in ids
 
 
-def test_a_translated_page_keeps_its_formula_and_translates_the_rest(tmp_path):
-    src = _book(tmp_path, with_extension=True)
+def _translate(src: Path, math_msgid: str) -> None:
+    """Catalogues of the two pages; the formula's message (as Sphinx extracts it without the
+    extension) gets a changed translation, as a translator's edit or a stale entry would."""
     translations = {"chapters/agg": {"Aggregation": "聚合", "The mean of the neighbours' vectors:": "邻居向量的均值：",
                                      "Its degree is $d_v$.": "它的度是 $d_v$。",
-                                     FORMULA: "x = 1"},  # a stale translation of the formula is ignored
+                                     math_msgid: math_msgid.replace(r"\sum", r"\textstyle\sum")},
                     "index": {"Home": "首页", "Foundations": "基础"}}
     for page, pairs in translations.items():
         catalog = Catalog(locale="zh_CN")
@@ -98,11 +99,24 @@ def test_a_translated_page_keeps_its_formula_and_translates_the_rest(tmp_path):
         po.parent.mkdir(parents=True, exist_ok=True)
         with open(po, "wb") as f:
             write_po(f, catalog)
-    out = tmp_path / "html" / "zh_CN"
+
+
+def test_a_translated_page_keeps_its_formula_and_translates_the_rest(tmp_path):
+    plain = _book(tmp_path / "plain", with_extension=False)
+    _sphinx(plain, tmp_path / "plain" / "pot", "gettext")
+    math_msgid = next(m for m in _msgids(tmp_path / "plain" / "pot" / "chapters" / "agg.pot") if FORMULA in m)
+    # Without the extension, a translated formula breaks: the page shows \[::\].
+    _translate(plain, math_msgid)
+    _sphinx(plain, tmp_path / "plain" / "html", "html", "-D", "language=zh_CN")
+    assert r"\[::\]" in (tmp_path / "plain" / "html" / "chapters" / "agg.html").read_text(encoding="utf-8")
+
+    src = _book(tmp_path / "ext", with_extension=True)
+    _translate(src, math_msgid)
+    out = tmp_path / "ext" / "html" / "zh_CN"
     _sphinx(src, out, "html", "-D", "language=zh_CN")
     html = (out / "chapters" / "agg.html").read_text(encoding="utf-8")
     assert "邻居向量的均值：" in html and "它的度是" in html and "<h1>聚合" in html
-    assert r"\frac{1}{|N(v)|}" in html and "x = 1" not in html and r"\[::\]" not in html
+    assert r"\frac{1}{|N(v)|} \sum_" in html and r"\textstyle" not in html and r"\[::\]" not in html
     assert re.search(r'caption-text">基础<', html), "the toctree caption is not translated"
     assert 'placeholder="搜索"' in html
     # the language switch: the same page in English, one folder up
