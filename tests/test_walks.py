@@ -341,3 +341,36 @@ def test_walks_are_a_contiguous_array_of_rows():
     for p, q in [(1.0, 1.0), (0.5, 2.0)]:
         walks = random_walks(rowptr, col, torch.arange(n).repeat(3), 4, p=p, q=q)
         assert walks.is_contiguous() and walks.shape == (3 * n, 5)
+
+
+def test_the_last_graph_set_up_is_reused_only_for_the_same_unchanged_tensors(second_order_method):
+    g = torch.Generator().manual_seed(9)
+    edge_index = torch.randint(0, 100, (2, 600), generator=g)
+    rowptr, col = to_csr(torch.cat([edge_index, edge_index.flip(0)], 1), 100)
+    steps = 100 * 5
+    first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
+    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is first
+    assert walks_module._graph(rowptr.clone(), col, 0.5, 2.0, steps) is not first   # other tensors
+    first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
+    assert walks_module._graph(rowptr, col, 0.5, 3.0, steps) is not first            # other q
+    first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
+    col[0] = col[0].item()                                                         # changed in place
+    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is not first
+    # a reused set-up walks exactly as a fresh one
+    start = torch.arange(100).repeat(3)
+    walks_module._last.clear()
+    fresh = random_walks(rowptr, col, start, 6, p=0.5, q=2.0, generator=torch.Generator().manual_seed(1))
+    again = random_walks(rowptr, col, start, 6, p=0.5, q=2.0, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(fresh, again)
+
+
+def test_a_reused_set_up_builds_tables_when_a_larger_call_wants_them(monkeypatch):
+    g = torch.Generator().manual_seed(10)
+    edge_index = torch.randint(0, 50, (2, 300), generator=g)
+    rowptr, col = to_csr(torch.cat([edge_index, edge_index.flip(0)], 1), 50)
+    small = walks_module._graph(rowptr, col, 0.25, 4.0, steps=1)
+    entries = small.entries
+    assert not small.tables
+    large = walks_module._graph(rowptr, col, 0.25, 4.0, steps=int(entries / walks_module.TABLE_ENTRIES_PER_STEP) + 1)
+    assert large.tables and large is not small
+    assert not walks_module._graph(rowptr, col, 0.25, 4.0, steps=1).tables  # the choice a fresh set-up makes
