@@ -50,6 +50,7 @@ __all__ = [
     "register_explainer",
     "get_explainer",
     "GNNExplainerConfig",
+    "pruned_edges",
     "target_log_prob",
     "target_log_odds",
     "log_odds",
@@ -159,12 +160,22 @@ class ComputationSubgraphs(_ExplanationUnion):
         hops: ``[Nb]`` distance from each node to its explained node (messages flow to it).
         graph_edge_index: the whole graph's ``edge_index`` the subgraphs were cut from (for
             explainers that need the full graph, such as attention).
+        num_hops: the number of layers the subgraphs were cut for (``None``: unknown).
     """
 
     center: Tensor = None
     node_idx: Tensor = None
     hops: Tensor = None
     graph_edge_index: Optional[Tensor] = None
+    num_hops: Optional[int] = None
+
+    def message_edges(self) -> Optional[Tensor]:
+        r"""``[Eb]`` bool: the edges :math:`u \to w` whose message can reach the explained node,
+        :math:`\text{hops}(w) \le L - 1`; ``None`` when the number of layers is unknown. Only
+        ``induced`` subgraphs (:func:`computation_subgraphs`) hold other edges."""
+        if self.num_hops is None:
+            return None
+        return self.hops[self.edge_index[1]] < self.num_hops
 
     @property
     def num_explanations(self) -> int:
@@ -176,7 +187,7 @@ class ComputationSubgraphs(_ExplanationUnion):
     def _subset_fields(self, bs, pos, keep_n, new_n) -> dict:
         # the union keeps explanations in id order; new id i is bs[i]
         return dict(center=new_n[self.center[bs]], node_idx=self.node_idx[bs], hops=self.hops[keep_n],
-                    graph_edge_index=self.graph_edge_index)
+                    graph_edge_index=self.graph_edge_index, num_hops=self.num_hops)
 
 
 @dataclass
@@ -270,7 +281,7 @@ def computation_subgraphs(edge_index: Tensor, node_idx: Union[Tensor, Sequence[i
     return ComputationSubgraphs(
         nodes=v_node, node_batch=b_node, edge_index=ei, edge_id=e_id, edge_batch=b_edge, rev=rev,
         center=lookup[torch.arange(B), node_idx], node_idx=node_idx, hops=hops[b_node, v_node],
-        graph_edge_index=edge_index,
+        graph_edge_index=edge_index, num_hops=num_hops,
     )
 
 
@@ -386,6 +397,9 @@ class GNNExplainerConfig:
             masks (``hard=True``) an estimate of how often an edge is kept.
         pyg_compat: leave the regularisers out of the first step, as PyG does (it finds the
             computation subgraph from that step's gradients); then both give the same masks.
+        prune: run the model only on the edges that carry a message to the explained node
+            (:func:`pruned_edges`), when that provably gives the same logits; the other edges'
+            masks still get the regularisers' gradients. ``False``: always every edge.
 
     Example:
         >>> GNNExplainerConfig(lr=0.1, symmetric=True).epochs
@@ -406,6 +420,7 @@ class GNNExplainerConfig:
     hard: bool = False
     restarts: int = 1
     pyg_compat: bool = False
+    prune: bool = True
 
     def __post_init__(self):
         for name in ("epochs", "restarts"):
@@ -433,6 +448,37 @@ def _initial_edge_logits(sg: Explanations, cfg: GNNExplainerConfig, generator) -
     else:
         std = torch.full((Eb,), float(cfg.init_std))
     return cfg.init_mean + torch.randn(Eb, generator=generator) * std
+
+
+def pruned_edges(model: nn.Module, x: Tensor, sg: Explanations) -> Optional[Tensor]:
+    r"""The edges the model needs for the explained predictions, or ``None`` for all of them.
+
+    In an :math:`L`-layer model whose layer updates node :math:`w` from the messages into
+    :math:`w` only, an edge :math:`u \to w` with :math:`\text{hops}(w) = L` cannot change the
+    explained node's output (its message would need :math:`L + 1` layers), so a forward pass
+    may skip it: the induced subgraphs of the GNNExplainer protocol hold about four times as
+    many edges as carry messages. A layer that normalises by the *source's* degree (GCN)
+    changes when those edges go, so the pruning is used only if the logits are the same with
+    and without them, at all-ones and at random edge weights; else ``None``.
+
+    Returns:
+        ``[Eb]`` bool mask of the edges to keep (:meth:`ComputationSubgraphs.message_edges`),
+        or ``None``: graph explanations, unknown depth, nothing to prune, or a model that
+        needs every edge.
+    """
+    keep = sg.message_edges() if isinstance(sg, ComputationSubgraphs) else None
+    if keep is None or bool(keep.all()):
+        return None
+    xs = x[sg.nodes]
+    ones = torch.ones(sg.edge_index.size(1))
+    soft = torch.rand(sg.edge_index.size(1), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for w in (ones, soft):
+            full = sg.logits(model, xs, w)
+            part = model(xs, sg.edge_index[:, keep], w[keep])[sg.center]
+            if not torch.allclose(full, part, rtol=1e-4, atol=1e-5):
+                return None
+    return keep
 
 
 def gnn_explainer(
@@ -512,6 +558,12 @@ def gnn_explainer(
             pred_label = model(xs, sg.edge_index, None).argmax(-1).float()
         diff2 = (pred_label[sg.edge_index[0]] - pred_label[sg.edge_index[1]]) ** 2
         n2 = torch.bincount(sg.node_batch, minlength=B).float() ** 2
+    keep = pruned_edges(model, x, sg) if cfg.prune else None
+    if keep is None:
+        logits = lambda h, w: sg.logits(model, h, w)
+    else:  # the same logits from the message-carrying edges alone
+        kept_edges = sg.edge_index[:, keep]
+        logits = lambda h, w: model(h, kept_edges, w[keep])[sg.center]
     losses = []
     for epoch in range(cfg.epochs):
         opt.zero_grad()
@@ -525,7 +577,7 @@ def gnn_explainer(
             if cfg.symmetric:
                 z = torch.where(sg.rev >= 0, torch.maximum(z, z[sg.rev.clamp(min=0)]), z)
             w = z + m - m.detach()
-        loss_b = F.cross_entropy(sg.logits(model, h, w), target, reduction="none")  # [B]
+        loss_b = F.cross_entropy(logits(h, w), target, reduction="none")  # [B]
         if not (cfg.pyg_compat and epoch == 0):
             loss_b = loss_b + cfg.edge_size * scatter_sum(m, sg.edge_batch, B)
             loss_b = loss_b + cfg.edge_ent * scatter_sum(_entropy(m), sg.edge_batch, B) / counts

@@ -1,9 +1,10 @@
 """Explanation algorithms on tiny graphs, against PyG and exact identities."""
 import pytest
 import torch
+from torch_geometric.nn import GCNConv
 
 from gnncourse import explain as E
-from gnncourse.models import GATNodeClassifier, GNNExplainerPaperNet
+from gnncourse.models import GATNodeClassifier, GNNExplainerOriginalNet, GNNExplainerPaperNet
 
 
 def _graph():
@@ -534,3 +535,52 @@ def test_pyg_pg_explainer_runs_with_our_settings_and_refuses_others(small_ba_sha
     assert torch.equal(a, b) and a.shape == (sg.edge_index.size(1),) and ((a > 0) & (a < 1)).all()
     with pytest.raises(ValueError, match="embedding='last', batch_size=1"):
         E.pyg_pg_explainer(model, data.x, sg, pred[nodes], E.PGExplainerConfig(epochs=2))
+
+
+class _TwoLayerGCN(torch.nn.Module):
+    """GCN normalises each message by its *source's* degree too: it needs every edge."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = torch.nn.ModuleList([GCNConv(4, 8), GCNConv(8, 8), GCNConv(8, 3)])
+
+    def forward(self, x, edge_index, edge_weight=None):
+        for i, conv in enumerate(self.convs):
+            x = conv(x, edge_index, edge_weight)
+            x = x.relu() if i < len(self.convs) - 1 else x
+        return x
+
+
+def test_pruned_forward_keeps_the_message_edges_and_the_masks(setup):
+    model, x, ei = setup
+    sg = E.computation_subgraphs(ei, [0, 8], 3, 9)
+    ind = E.computation_subgraphs(ei, [0, 8], 3, 9, induced=True)
+    keep = E.pruned_edges(model, x, ind)
+    assert keep is not None and int(keep.sum()) == sg.edge_index.size(1) < ind.edge_index.size(1)
+    kept = {(int(b), int(e)) for b, e in zip(ind.edge_batch[keep], ind.edge_id[keep])}
+    assert kept == {(int(b), int(e)) for b, e in zip(sg.edge_batch, sg.edge_id)}
+    assert E.pruned_edges(model, x, sg) is None            # nothing to prune
+    torch.manual_seed(1)
+    original = GNNExplainerOriginalNet(4, 3).eval()
+    t = torch.tensor([0, 1])
+    for m in (model, original):
+        assert E.pruned_edges(m, x, ind) is not None
+        runs = [E.gnn_explainer(m, x, ind, t, epochs=30, lr=0.1, prune=prune,
+                                generator=torch.Generator().manual_seed(0)) for prune in (True, False)]
+        assert torch.allclose(runs[0].edge_mask, runs[1].edge_mask, atol=1e-5)
+        assert torch.allclose(runs[0].feat_mask, runs[1].feat_mask, atol=1e-5)
+        # the pruned edges still feel the regularisers: their masks move from the start
+        start = E.gnn_explainer(m, x, ind, t, epochs=1, lr=1e-9, generator=torch.Generator().manual_seed(0))
+        assert not torch.allclose(runs[0].edge_mask[~keep], start.edge_mask[~keep], atol=1e-4)
+
+
+def test_pruning_is_refused_for_a_model_that_needs_every_edge():
+    torch.manual_seed(0)
+    x, ei = _graph()
+    model = _TwoLayerGCN().eval()
+    ind = E.computation_subgraphs(ei, [0, 8], 3, 9, induced=True)
+    assert E.pruned_edges(model, x, ind) is None
+    t = torch.tensor([0, 1])
+    runs = [E.gnn_explainer(model, x, ind, t, epochs=5, prune=prune, generator=torch.Generator().manual_seed(0))
+            for prune in (True, False)]
+    assert torch.equal(runs[0].edge_mask, runs[1].edge_mask)
