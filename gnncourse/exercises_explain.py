@@ -206,16 +206,19 @@ def check_rescaling_prediction(answer: str) -> str:
 # --- explaining models (XGNN) ---------------------------------------------------------------------
 
 
-def _one_word(answer, options) -> tuple:
-    """``(word, None)`` for one of ``options``; ``(None, message)`` otherwise."""
+def _verdict(answer, verdicts: dict) -> str:
+    """The message for a one-word prediction: ``verdicts`` maps each option to its message (the
+    right one starts with ``"correct:"``); "not done yet" for a missing answer, a list of the
+    options for an unknown one, ``TypeError`` for an answer that is not a string."""
+    options = list(verdicts)
     if answer is None or answer is NotImplemented:
-        return None, "not done yet: write your prediction in the stub above, then run this cell again"
+        return "not done yet: write your prediction in the stub above, then run this cell again"
     if not isinstance(answer, str):
-        raise TypeError(f"answer with one of {list(options)} as a string, got {type(answer).__name__}")
+        raise TypeError(f"answer with one of {options} as a string, got {type(answer).__name__}")
     word = answer.strip().lower()
-    if word not in options:
-        return None, f"not yet: answer with one of {list(options)}, got {answer!r}"
-    return word, None
+    if word not in verdicts:
+        return f"not yet: answer with one of {options}, got {answer!r}"
+    return verdicts[word]
 
 
 def _test_graphs() -> list:
@@ -279,14 +282,11 @@ def check_nitro_count_prediction(answer: str) -> str:
         >>> print(check_nitro_count_prediction("max"))
         not yet: the largest value of each channel is the same in one copy and in two
     """
-    word, msg = _one_word(answer, ("sum", "mean", "max"))
-    if msg:
-        return msg
-    if word == "sum":
-        return "correct: only the sum grows with the number of atoms that carry the pattern"
-    if word == "mean":
-        return "not yet: the mean keeps each atom type's share, and doubling keeps every share"
-    return "not yet: the largest value of each channel is the same in one copy and in two"
+    return _verdict(answer, {
+        "sum": "correct: only the sum grows with the number of atoms that carry the pattern",
+        "mean": "not yet: the mean keeps each atom type's share, and doubling keeps every share",
+        "max": "not yet: the largest value of each channel is the same in one copy and in two",
+    })
 
 
 def check_penalty_prediction(answer: str) -> str:
@@ -297,14 +297,11 @@ def check_penalty_prediction(answer: str) -> str:
         >>> check_penalty_prediction("higher").startswith("correct")
         True
     """
-    word, msg = _one_word(answer, ("higher", "lower", "same"))
-    if msg:
-        return msg
-    if word == "higher":
-        return "correct: an invalid step then costs only the lost step, so the policy has less reason to avoid it"
-    if word == "same":
-        return "not yet: the penalty is part of the reward; does the policy gradient see it?"
-    return "not yet: what does an invalid step cost the generator once lambda_2 is 0?"
+    return _verdict(answer, {
+        "higher": "correct: an invalid step then costs only the lost step, so the policy has less reason to avoid it",
+        "lower": "not yet: what does an invalid step cost the generator once lambda_2 is 0?",
+        "same": "not yet: the penalty is part of the reward; does the policy gradient see it?",
+    })
 
 
 def check_accuracy_standard_error(fn: Callable) -> str:
@@ -352,13 +349,11 @@ def check_true_label_prediction(answer: str) -> str:
         >>> check_true_label_prediction("same").startswith("correct")
         True
     """
-    word, msg = _one_word(answer, ("same", "different"))
-    if msg:
-        return msg
-    if word == "same":
-        return ("correct: where the model is right, the label and the prediction are one class, so the "
-                "objective, and with the same start every step, stays the same")
-    return "not yet: on a node the model gets right, which class does each choice ask the mask to keep?"
+    return _verdict(answer, {
+        "same": ("correct: where the model is right, the label and the prediction are one class, so the "
+                 "objective, and with the same start every step, stays the same"),
+        "different": "not yet: on a node the model gets right, which class does each choice ask the mask to keep?",
+    })
 
 
 def check_padded_auc(fn: Callable) -> str:
@@ -461,14 +456,12 @@ def check_kept_graph_prediction(answer: str) -> str:
         >>> check_kept_graph_prediction("no").startswith("not yet")
         True
     """
-    word, msg = _one_word(answer, ("yes", "no"))
-    if msg:
-        return msg
-    if word == "yes":
-        return ("correct: the kept graph holds the edges that support the class and drops those that "
-                "work against it, and it is a real subgraph, an input the model knows")
-    return ("not yet: which edges does the rule drop: those the class needs, or those whose removal "
-            "leaves it as likely or likelier?")
+    return _verdict(answer, {
+        "yes": ("correct: the kept graph holds the edges that support the class and drops those that "
+                "work against it, and it is a real subgraph, an input the model knows"),
+        "no": ("not yet: which edges does the rule drop: those the class needs, or those whose removal "
+               "leaves it as likely or likelier?"),
+    })
 
 
 # --- a model-level explanation study ----------------------------------------------------------------
@@ -521,15 +514,12 @@ def check_class_share_prediction(answer: str) -> str:
         >>> check_class_share_prediction("less").startswith("correct")
         True
     """
-    word, msg = _one_word(answer, ("more", "same", "less"))
-    if msg:
-        return msg
-    if word == "less":
-        return ("correct: a class's share among the training molecules says nothing about the molecules a "
-                "classifier never saw; the class covers a small corner of them")
-    if word == "same":
-        return "not yet: the share is a fact about the training molecules; do the enumerated ones look like them?"
-    return "not yet: what must a molecule look like to be called class 1, and how many small molecules do?"
+    return _verdict(answer, {
+        "more": "not yet: what must a molecule look like to be called class 1, and how many small molecules do?",
+        "same": "not yet: the share is a fact about the training molecules; do the enumerated ones look like them?",
+        "less": ("correct: a class's share among the training molecules says nothing about the molecules a "
+                 "classifier never saw; the class covers a small corner of them"),
+    })
 
 
 def _three_atom_molecules(valency) -> int:
@@ -590,12 +580,10 @@ def check_nitro_number_prediction(answer: str) -> str:
         >>> check_nitro_number_prediction("more").startswith("correct")
         True
     """
-    word, msg = _one_word(answer, ("more", "same", "less"))
-    if msg:
-        return msg
-    if word == "more":
-        return ("correct: a group that every molecule holds says nothing by its presence, but how many "
-                "a molecule holds still differs between the classes")
-    if word == "same":
-        return "not yet: the presence of the group tells the classes nothing; does its number?"
-    return "not yet: which class holds the molecules with many nitro groups, if a group is a sign of mutagenicity?"
+    return _verdict(answer, {
+        "more": ("correct: a group that every molecule holds says nothing by its presence, but how many "
+                 "a molecule holds still differs between the classes"),
+        "same": "not yet: the presence of the group tells the classes nothing; does its number?",
+        "less": ("not yet: which class holds the molecules with many nitro groups, if a group is a sign "
+                 "of mutagenicity?"),
+    })
