@@ -353,12 +353,17 @@ def test_the_last_graph_set_up_is_reused_only_for_the_same_unchanged_tensors(sec
     assert walks_module._graph(rowptr.clone(), col, 0.5, 2.0, steps) is not first   # other tensors
     first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
     assert walks_module._graph(rowptr, col, 0.5, 3.0, steps) is not first            # other q
+    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is first                # still kept
+    walks_module._graph(rowptr, col, 0.5, 3.0, steps)
+    walks_module._graph(rowptr, col, 0.5, 4.0, steps)  # two more set-ups: the first is dropped
+    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is not first
+    assert len(walks_module._kept) == walks_module.KEPT_SET_UPS
     first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
     col[0] = col[0].item()                                                         # changed in place
     assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is not first
     # a reused set-up walks exactly as a fresh one
     start = torch.arange(100).repeat(3)
-    walks_module._last.clear()
+    walks_module._kept.clear()
     fresh = random_walks(rowptr, col, start, 6, p=0.5, q=2.0, generator=torch.Generator().manual_seed(1))
     again = random_walks(rowptr, col, start, 6, p=0.5, q=2.0, generator=torch.Generator().manual_seed(1))
     assert torch.equal(fresh, again)
@@ -374,3 +379,28 @@ def test_a_reused_set_up_builds_tables_when_a_larger_call_wants_them(monkeypatch
     large = walks_module._graph(rowptr, col, 0.25, 4.0, steps=int(entries / walks_module.TABLE_ENTRIES_PER_STEP) + 1)
     assert large.tables and large is not small
     assert not walks_module._graph(rowptr, col, 0.25, 4.0, steps=1).tables  # the choice a fresh set-up makes
+
+
+@pytest.mark.parametrize("tables", [True, False])
+@pytest.mark.parametrize("p,q", [(0.25, 4.0), (4.0, 0.25)])
+def test_tables_argument_chooses_the_method_and_both_are_exact(tables, p, q, monkeypatch):
+    # the automatic rule would choose the other method: the argument must win
+    monkeypatch.setattr(walks_module, "TABLE_ENTRIES_PER_STEP", 0 if tables else 1e12)
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    nb = neighbours(edge_index, n)
+    start = torch.tensor([0, 1, 2, 3]).repeat(5000)
+    walks = random_walks(rowptr, col, start, 2, p=p, q=q, generator=torch.Generator().manual_seed(11), tables=tables)
+    assert walks_module._kept[-1][3].tables is tables
+    stat, dof = chi_square_against(walks, nb, p, q)
+    assert stat < chi2.ppf(0.999, dof), (stat, dof)
+
+
+def test_tables_argument_is_checked_and_ignored_for_uniform_walks():
+    edge_index, n = small_graph()
+    rowptr, col = to_csr(edge_index, n)
+    with pytest.raises(ValueError, match="tables must be"):
+        random_walks(rowptr, col, torch.arange(n), 3, p=0.5, tables="yes")
+    a = random_walks(rowptr, col, torch.arange(n), 3, generator=torch.Generator().manual_seed(1), tables=True)
+    b = random_walks(rowptr, col, torch.arange(n), 3, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
