@@ -10,7 +10,7 @@ per node; a random graph of 100,000 nodes and 1M directed edges: 1 walk per node
 
 * **wall**: seconds per call and nanoseconds per walk step, median of ``--repeats`` calls
   without any profiler, after a warm-up;
-* **chunks**: how the walkers are split (``walks._chunks``) and, per chunk, when it started
+* **chunks**: how the walkers are split (``walks.walker_chunks``) and, per chunk, when it started
   and ended and how much CPU time its thread used (``time.thread_time``). With 2 threads the
   *overlap* is the share of the call during which two chunks ran at once, and
   *CPU / wall* is how many cores the call kept busy (2.0 = both, all the time);
@@ -126,7 +126,7 @@ def profile_row(edges, n, per_node, p, q, threads, repeats):
     for _ in range(3):  # the graph's set-up, built by a call's first use of a graph (on one thread, as there)
         torch.set_num_threads(1)
         t0 = time.perf_counter()
-        walks._Graph(rowptr, col, not (p == 1 and q == 1), p, q, steps=steps)
+        walks.GraphSetUp(rowptr, col, not (p == 1 and q == 1), p, q, steps=steps)
         setup.append(time.perf_counter() - t0)
         torch.set_num_threads(threads)
 
@@ -166,7 +166,7 @@ def profile_row(edges, n, per_node, p, q, threads, repeats):
                  if len(walker_threads) == 2 else 0.0)
     return dict(
         walkers=start.numel(), steps=steps, wall=wall, setup=statistics.median(setup), ns_per_step=wall / steps * 1e9, rate=steps / wall / 1e6,
-        chunks=[(b - a, c) for _, a, b, c in chunks], chunk_sizes=[b - a for a, b in walks._chunks(start.numel())],
+        chunks=[(b - a, c) for _, a, b, c in chunks], chunk_sizes=[b - a for a, b in walks.walker_chunks(start.numel())],
         threads_used=len(by_thread), overlap=overlap, rounds=clock.rounds / WALK_LENGTH,
         proposals=clock.proposals / steps, cpu_per_wall=cpu / chunk_wall, chunk_wall=chunk_wall,
         prof_wall=prof_wall, ops=len(events), ops_per_step=len(events) / WALK_LENGTH,

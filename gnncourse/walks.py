@@ -166,7 +166,7 @@ class _EdgeSet:
         return (windows.index_select(0, self._home(key)) == key.unsqueeze(1)).any(1)
 
 
-class _Graph:
+class GraphSetUp:
     """What every walker's step reads: the stay-put CSR, and for node2vec the edge set."""
 
     def __init__(self, rowptr: Tensor, col: Tensor, second_order: bool,
@@ -255,7 +255,7 @@ class _Graph:
 _BITS31 = (1 << 31) - 1
 
 
-def _random_bits(steps: int, n: int, generator: Optional[torch.Generator]) -> Tensor:
+def random_bits(steps: int, n: int, generator: Optional[torch.Generator]) -> Tensor:
     """``[steps, n]`` 31-bit random integers for the uniform steps, two from each 63-bit draw.
 
     All draws of a walk are made at once (``[ceil(steps / 2), n]``); row ``i`` holds the low
@@ -269,7 +269,7 @@ def _random_bits(steps: int, n: int, generator: Optional[torch.Generator]) -> Te
     return bits.view(-1, n)[:steps]
 
 
-def _node2vec_proposals(g: _Graph, t: Tensor, ptr: Tensor, deg: Tensor, degm1: Tensor,
+def _node2vec_proposals(g: GraphSetUp, t: Tensor, ptr: Tensor, deg: Tensor, degm1: Tensor,
                         scale: Tensor, p: float, q: float,
                         generator: Optional[torch.Generator]) -> Tuple[Tensor, Tensor]:
     r"""One proposal per entry, with the return edge folded out (exact rejection sampling).
@@ -304,7 +304,7 @@ def _node2vec_proposals(g: _Graph, t: Tensor, ptr: Tensor, deg: Tensor, degm1: T
     return torch.where(returns, t, x), accept
 
 
-def _node2vec_move(g: _Graph, prev: Tensor, cur: Tensor, p: float, q: float,
+def _node2vec_move(g: GraphSetUp, prev: Tensor, cur: Tensor, p: float, q: float,
                    generator: Optional[torch.Generator]) -> Tensor:
     """One exact second-order step for every walker: rounds of proposals until all accept.
 
@@ -341,7 +341,7 @@ def _node2vec_move(g: _Graph, prev: Tensor, cur: Tensor, p: float, q: float,
     return nxt
 
 
-def _walk_chunk(g: _Graph, start: Tensor, out: Tensor, p: float, q: float,
+def _walk_chunk(g: GraphSetUp, start: Tensor, out: Tensor, p: float, q: float,
                 generator: Optional[torch.Generator]) -> None:
     """Walk every walker of one chunk to the end, writing ``out`` (``[n, L + 1]``).
 
@@ -355,7 +355,7 @@ def _walk_chunk(g: _Graph, start: Tensor, out: Tensor, p: float, q: float,
     rows = steps.unbind(0)
     rows[0].copy_(start)
     uniform = p == 1 and q == 1
-    bits = _random_bits(walk_length if uniform else 1, start.numel(), generator).unbind(0)
+    bits = random_bits(walk_length if uniform else 1, start.numel(), generator).unbind(0)
     if g.tables:  # the walker's state is the edge it last took
         pos = g.uniform_pos(start, bits[0])
         torch.index_select(g.col, 0, pos, out=rows[1])
@@ -379,11 +379,11 @@ def _walk_chunk(g: _Graph, start: Tensor, out: Tensor, p: float, q: float,
 TABLE_ENTRIES_PER_STEP = 0.25
 
 KEPT_SET_UPS = 2  # graph set-ups kept between calls, the most recently used ones
-_kept: list = []  # (weak ref to rowptr, weak ref to col, key, _Graph), the most recent last
+kept_set_ups: list = []  # (weak ref to rowptr, weak ref to col, key, GraphSetUp), the most recent last
 
 
-def _graph(rowptr: Tensor, col: Tensor, p: float, q: float, steps: int,
-           tables: Optional[bool] = None) -> _Graph:
+def graph_set_up(rowptr: Tensor, col: Tensor, p: float, q: float, steps: int,
+                 tables: Optional[bool] = None) -> GraphSetUp:
     """The set-up of ``(rowptr, col)`` for ``(p, q)``: a kept one, if one fits, else a new one.
 
     One fits when this call passes the very same two tensors, unchanged since (their
@@ -394,21 +394,21 @@ def _graph(rowptr: Tensor, col: Tensor, p: float, q: float, steps: int,
     tensors they were built from.
     """
     key = (rowptr._version, col._version, float(p), float(q))
-    for i, (rowptr_ref, col_ref, kept_key, g) in enumerate(_kept):
+    for i, (rowptr_ref, col_ref, kept_key, g) in enumerate(kept_set_ups):
         if (rowptr_ref() is rowptr and col_ref() is col and kept_key == key
                 and g.tables == g.wants_tables(steps, tables)):
-            _kept.append(_kept.pop(i))
+            kept_set_ups.append(kept_set_ups.pop(i))
             return g
-    g = _Graph(rowptr, col, not (p == 1 and q == 1), p, q, steps=steps, tables=tables)
-    _kept.append((weakref.ref(rowptr), weakref.ref(col), key, g))
-    del _kept[:-KEPT_SET_UPS]
+    g = GraphSetUp(rowptr, col, not (p == 1 and q == 1), p, q, steps=steps, tables=tables)
+    kept_set_ups.append((weakref.ref(rowptr), weakref.ref(col), key, g))
+    del kept_set_ups[:-KEPT_SET_UPS]
     return g
 
 
 CHUNK = 16384  # walkers per chunk: each chunk walks on its own thread, with its own RNG
 
 
-def _chunks(num_walkers: int) -> list:
+def walker_chunks(num_walkers: int) -> list:
     """Row ranges of the chunks: an even number of near-equal parts of at most ``CHUNK`` rows.
 
     The split depends on the number of walkers only, never on the number of threads, so a
@@ -518,10 +518,10 @@ def random_walks(
     # time slice per operation (measured: 0.5 s instead of 10 ms on a 2,708-node graph, the other core busy)
     torch.set_num_threads(1)
     try:
-        g = _graph(rowptr, col, p, q, steps=start.numel() * walk_length, tables=tables)
+        g = graph_set_up(rowptr, col, p, q, steps=start.numel() * walk_length, tables=tables)
     finally:
         torch.set_num_threads(threads)
-    chunks = _chunks(start.numel())
+    chunks = walker_chunks(start.numel())
     if len(chunks) == 1:
         _walk_chunk(g, start, walks, p, q, generator)
         return walks

@@ -315,7 +315,7 @@ def test_uniform_offsets_without_the_packed_base_agree():
     # both branches give the same position for every walker
     g = torch.Generator().manual_seed(5)
     edge_index = torch.randint(0, 200, (2, 3000), generator=g)
-    graph = walks_module._Graph(*to_csr(edge_index, 200), second_order=False)
+    graph = walks_module.GraphSetUp(*to_csr(edge_index, 200), second_order=False)
     cur = torch.randint(0, 200, (5000,), generator=g)
     bits = torch.randint(0, 2**31, (5000,), generator=g)
     packed = graph.uniform_pos(cur, bits)
@@ -327,7 +327,7 @@ def test_uniform_offsets_without_the_packed_base_agree():
 
 def test_random_bits_are_the_two_halves_of_each_draw():
     draws = torch.empty(3, 7, dtype=torch.long).random_(generator=torch.Generator().manual_seed(6))
-    bits = walks_module._random_bits(5, 7, torch.Generator().manual_seed(6))
+    bits = walks_module.random_bits(5, 7, torch.Generator().manual_seed(6))
     assert bits.shape == (5, 7)
     for i in range(5):
         half = draws[i // 2] & (2**31 - 1) if i % 2 == 0 else draws[i // 2] >> 32
@@ -348,22 +348,22 @@ def test_the_last_graph_set_up_is_reused_only_for_the_same_unchanged_tensors(sec
     edge_index = torch.randint(0, 100, (2, 600), generator=g)
     rowptr, col = to_csr(torch.cat([edge_index, edge_index.flip(0)], 1), 100)
     steps = 100 * 5
-    first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
-    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is first
-    assert walks_module._graph(rowptr.clone(), col, 0.5, 2.0, steps) is not first   # other tensors
-    first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
-    assert walks_module._graph(rowptr, col, 0.5, 3.0, steps) is not first            # other q
-    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is first                # still kept
-    walks_module._graph(rowptr, col, 0.5, 3.0, steps)
-    walks_module._graph(rowptr, col, 0.5, 4.0, steps)  # two more set-ups: the first is dropped
-    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is not first
-    assert len(walks_module._kept) == walks_module.KEPT_SET_UPS
-    first = walks_module._graph(rowptr, col, 0.5, 2.0, steps)
+    first = walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps)
+    assert walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps) is first
+    assert walks_module.graph_set_up(rowptr.clone(), col, 0.5, 2.0, steps) is not first   # other tensors
+    first = walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps)
+    assert walks_module.graph_set_up(rowptr, col, 0.5, 3.0, steps) is not first            # other q
+    assert walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps) is first                # still kept
+    walks_module.graph_set_up(rowptr, col, 0.5, 3.0, steps)
+    walks_module.graph_set_up(rowptr, col, 0.5, 4.0, steps)  # two more set-ups: the first is dropped
+    assert walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps) is not first
+    assert len(walks_module.kept_set_ups) == walks_module.KEPT_SET_UPS
+    first = walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps)
     col[0] = col[0].item()                                                         # changed in place
-    assert walks_module._graph(rowptr, col, 0.5, 2.0, steps) is not first
+    assert walks_module.graph_set_up(rowptr, col, 0.5, 2.0, steps) is not first
     # a reused set-up walks exactly as a fresh one
     start = torch.arange(100).repeat(3)
-    walks_module._kept.clear()
+    walks_module.kept_set_ups.clear()
     fresh = random_walks(rowptr, col, start, 6, p=0.5, q=2.0, generator=torch.Generator().manual_seed(1))
     again = random_walks(rowptr, col, start, 6, p=0.5, q=2.0, generator=torch.Generator().manual_seed(1))
     assert torch.equal(fresh, again)
@@ -373,12 +373,12 @@ def test_a_reused_set_up_builds_tables_when_a_larger_call_wants_them(monkeypatch
     g = torch.Generator().manual_seed(10)
     edge_index = torch.randint(0, 50, (2, 300), generator=g)
     rowptr, col = to_csr(torch.cat([edge_index, edge_index.flip(0)], 1), 50)
-    small = walks_module._graph(rowptr, col, 0.25, 4.0, steps=1)
+    small = walks_module.graph_set_up(rowptr, col, 0.25, 4.0, steps=1)
     entries = small.entries
     assert not small.tables
-    large = walks_module._graph(rowptr, col, 0.25, 4.0, steps=int(entries / walks_module.TABLE_ENTRIES_PER_STEP) + 1)
+    large = walks_module.graph_set_up(rowptr, col, 0.25, 4.0, steps=int(entries / walks_module.TABLE_ENTRIES_PER_STEP) + 1)
     assert large.tables and large is not small
-    assert not walks_module._graph(rowptr, col, 0.25, 4.0, steps=1).tables  # the choice a fresh set-up makes
+    assert not walks_module.graph_set_up(rowptr, col, 0.25, 4.0, steps=1).tables  # the choice a fresh set-up makes
 
 
 @pytest.mark.parametrize("tables", [True, False])
@@ -391,7 +391,7 @@ def test_tables_argument_chooses_the_method_and_both_are_exact(tables, p, q, mon
     nb = neighbours(edge_index, n)
     start = torch.tensor([0, 1, 2, 3]).repeat(5000)
     walks = random_walks(rowptr, col, start, 2, p=p, q=q, generator=torch.Generator().manual_seed(11), tables=tables)
-    assert walks_module._kept[-1][3].tables is tables
+    assert walks_module.kept_set_ups[-1][3].tables is tables
     stat, dof = chi_square_against(walks, nb, p, q)
     assert stat < chi2.ppf(0.999, dof), (stat, dof)
 
