@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -513,6 +514,16 @@ def summarize(rows: List[dict]) -> List[dict]:
     return out
 
 
+def _print_flush(line: str) -> None:
+    print(line, flush=True)
+
+
+def _run_one_thread(name: str, seed: int, options: dict) -> List[dict]:
+    """One (dataset, seed) run on one thread: a worker process of ``--jobs``."""
+    torch.set_num_threads(1)
+    return run_dataset(name, seed, log=_print_flush, **options)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="CSV file to write (one row per dataset, seed, method)")
@@ -528,6 +539,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     parser.add_argument("--methods", nargs="*", default=None, metavar="METHOD",
                         help=f"a subset of: {', '.join(METHODS)}")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="(dataset, seed) runs side by side in separate processes, one thread each "
+                             "(at most the number of cores); the rows are the same as with --jobs 1")
     args = parser.parse_args(argv)
     # every argument is checked before the first model trains (a run takes minutes to hours)
     if args.methods:
@@ -539,20 +553,34 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
         parser.error(f"unknown or no datasets {unknown}; choose from {list(DATASETS)}")
     if args.seeds < 1 or args.first_seed < 0:
         parser.error(f"--seeds must be at least 1 and --first-seed non-negative, got {args.seeds} and {args.first_seed}")
+    if not 1 <= args.jobs <= (os.cpu_count() or 1):
+        parser.error(f"--jobs must be between 1 and the number of cores ({os.cpu_count()}), got {args.jobs}")
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         parser.error(f"{out} exists; pass --overwrite to replace it, or choose another --out "
                      f"(results files are never replaced silently)")
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         parser.error(f"cannot write {out}: the folder {out.parent} does not exist or is not writable")
-    torch.set_num_threads(1)
-    rows: List[dict] = []
-    for seed in range(args.first_seed, args.first_seed + args.seeds):
-        for name in args.datasets:
-            rows += run_dataset(name, seed, quick=args.quick, max_nodes=60 if args.quick else None,
-                                methods=args.methods, protocol=args.protocol, model=args.model,
-                                log=lambda s: print(s, flush=True))
-            write_csv(rows, out)  # after every dataset, so partial results survive
+    runs = [(name, seed) for seed in range(args.first_seed, args.first_seed + args.seeds) for name in args.datasets]
+    options = dict(quick=args.quick, max_nodes=60 if args.quick else None, methods=args.methods,
+                   protocol=args.protocol, model=args.model)
+    done: Dict[Tuple[str, int], List[dict]] = {}
+
+    def ordered() -> List[dict]:  # the rows of the finished runs, in the order --jobs 1 writes them
+        return [row for run in runs if run in done for row in done[run]]
+
+    if args.jobs == 1:
+        torch.set_num_threads(1)
+        for name, seed in runs:
+            done[name, seed] = run_dataset(name, seed, log=_print_flush, **options)
+            write_csv(ordered(), out)  # after every dataset, so partial results survive
+    else:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            futures = {pool.submit(_run_one_thread, name, seed, options): (name, seed) for name, seed in runs}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                write_csv(ordered(), out)
+    rows = ordered()
     for r in summarize(rows):
         print(f"{r['method']:34s} {r['dataset']:13s} pooled {r['pooled_auc_mean']:.3f} ± {r['pooled_auc_std']:.3f}  "
               f"per-node {r['per_node_auc_mean']:.3f} ± {r['per_node_auc_std']:.3f}  paper {r['paper_auc']:.3f}")
