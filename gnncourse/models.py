@@ -13,7 +13,7 @@ returns rows for every node of the subgraph; keep the rows of the seed nodes.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -127,7 +127,50 @@ class FeaturesMLP(nn.Module):
         return self.lin2(self._drop(self.lin1(self._drop(x)).relu()))
 
 
-class GNNExplainerPaperNet(nn.Module):
+class _LayerOutputsConcatenated(nn.Module):
+    """What the two GNNExplainer node classifiers share: ``num_layers`` convolutions built by
+    ``conv(in, out)``, ReLU after every layer but the last, every layer's output concatenated
+    into one linear classifier. ``_drop(x, i)`` is the dropout on layer ``i``'s input."""
+
+    def __init__(self, conv: Callable[[int, int], nn.Module], in_channels: int, out_channels: int,
+                 hidden_channels: int, num_layers: int, dropout: float):
+        super().__init__()
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.dropout = float(dropout)
+        dims = [in_channels] + [hidden_channels] * num_layers
+        self.convs = nn.ModuleList(conv(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin.reset_parameters()
+
+    def _drop(self, x: Tensor, i: int) -> Tensor:
+        return F.dropout(x, self.dropout, self.training)
+
+    def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """The concatenated layer outputs ``[N, num_layers * hidden]`` fed to the classifier."""
+        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
+        hs = []
+        for i, conv in enumerate(self.convs):
+            x = conv(self._drop(x, i), edge_index, edge_weight)
+            if i < len(self.convs) - 1:
+                x = x.relu()
+            hs.append(x)
+        return torch.cat(hs, dim=-1)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
+        return self.lin(self.embed(x, edge_index, edge_weight))
+
+
+class GNNExplainerPaperNet(_LayerOutputsConcatenated):
     r"""The node classifier of the GNNExplainer paper (Ying et al., 2019): 3 message-passing
     layers with **sum** aggregation and no normalisation, hidden size 20, ReLU, and the three
     layer outputs concatenated into a linear classifier.
@@ -156,22 +199,8 @@ class GNNExplainerPaperNet(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
                  num_layers: int = 3, dropout: float = 0.0):
-        super().__init__()
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
-        self.in_channels = in_channels
-        self.dropout = dropout
-        dims = [in_channels] + [hidden_channels] * num_layers
-        self.convs = nn.ModuleList(GraphConv(a, b, aggr="add") for a, b in zip(dims[:-1], dims[1:]))
-        self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for conv in self.convs:
-            conv.reset_parameters()
-        self.lin.reset_parameters()
+        super().__init__(lambda a, b: GraphConv(a, b, aggr="add"), in_channels, out_channels,
+                         hidden_channels, num_layers, dropout)
 
     def forward_gated(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
                       gates: Optional[list] = None) -> tuple:
@@ -185,34 +214,13 @@ class GNNExplainerPaperNet(nn.Module):
         check_model_input(self, x, edge_index, self.in_channels, edge_weight)
         hs, used = [], []
         for i, conv in enumerate(self.convs):
-            x = F.dropout(x, self.dropout, self.training)
-            x = conv(x, edge_index, edge_weight)
+            x = conv(self._drop(x, i), edge_index, edge_weight)
             if i < len(self.convs) - 1:
                 g = (x > 0).to(x.dtype) if gates is None else gates[i]
                 used.append(g)
                 x = x * g
             hs.append(x)
         return self.lin(torch.cat(hs, dim=-1)), used
-
-    def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
-        """The concatenated layer outputs ``[N, num_layers * hidden]`` fed to the classifier."""
-        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
-        hs = []
-        for i, conv in enumerate(self.convs):
-            x = F.dropout(x, self.dropout, self.training)
-            x = conv(x, edge_index, edge_weight)
-            if i < len(self.convs) - 1:
-                x = x.relu()
-            hs.append(x)
-        return torch.cat(hs, dim=-1)
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
-        return self.lin(self.embed(x, edge_index, edge_weight))
-
-    def __repr__(self) -> str:
-        c = self.convs[0]
-        return (f"{type(self).__name__}({c.in_channels}, {self.lin.out_features}, "
-                f"hidden={c.out_channels}, layers={len(self.convs)})")
 
 
 class NormalizedSumConv(MessagePassing):
@@ -261,7 +269,7 @@ class NormalizedSumConv(MessagePassing):
         return f"{type(self).__name__}({self.in_channels}, {self.out_channels})"
 
 
-class GNNExplainerOriginalNet(nn.Module):
+class GNNExplainerOriginalNet(_LayerOutputsConcatenated):
     r"""The node classifier of the GNNExplainer paper's code (``GcnEncoderNode`` with its
     defaults): :math:`L` layers of :class:`NormalizedSumConv` on the plain adjacency (no
     self-loops, no degree normalisation, no batch norm), ReLU after every normalised layer
@@ -298,23 +306,7 @@ class GNNExplainerOriginalNet(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
                  num_layers: int = 3, dropout: float = 0.0):
-        super().__init__()
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
-        self.in_channels = in_channels
-        self.hidden_channels = hidden_channels
-        self.dropout = float(dropout)
-        dims = [in_channels] + [hidden_channels] * num_layers
-        self.convs = nn.ModuleList(NormalizedSumConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
-        self.lin = nn.Linear(hidden_channels * num_layers, out_channels)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for conv in self.convs:
-            conv.reset_parameters()
-        self.lin.reset_parameters()
+        super().__init__(NormalizedSumConv, in_channels, out_channels, hidden_channels, num_layers, dropout)
 
     def _drop(self, x: Tensor, i: int) -> Tensor:
         # the original code builds its first and last layers without dropout
@@ -345,20 +337,6 @@ class GNNExplainerOriginalNet(nn.Module):
             x = z * g
             hs.append(x)
         return self.lin(torch.cat(hs, dim=-1)), used
-
-    def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
-        """The concatenated layer outputs ``[N, num_layers * hidden]`` fed to the classifier."""
-        check_model_input(self, x, edge_index, self.in_channels, edge_weight)
-        hs = []
-        for i, conv in enumerate(self.convs):
-            x = conv(self._drop(x, i), edge_index, edge_weight)
-            if i < len(self.convs) - 1:
-                x = x.relu()
-            hs.append(x)
-        return torch.cat(hs, dim=-1)
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None) -> Tensor:
-        return self.lin(self.embed(x, edge_index, edge_weight))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, {self.lin.out_features}, "
