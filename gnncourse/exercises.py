@@ -102,14 +102,21 @@ def _same(a: Tensor | None, b: Tensor, atol: float = 1e-5) -> bool:
     return a is not None and a.shape == b.shape and torch.allclose(a.double(), b.double(), atol=atol)
 
 
-def _choice(answer: Any, options: Sequence[str]) -> tuple[str | None, str | None]:
-    """Normalise a one-word prediction; a message when it is missing or not an option."""
+def _verdict(answer: Any, verdicts: dict) -> str:
+    """The message for a one-word (or ``True``/``False``) prediction: ``verdicts`` maps each
+    option to its message, the right one starting with ``"correct:"``. A missing answer gets
+    "not done yet", an answer that is no option gets the list of options."""
     if answer is None or answer is NotImplemented:
-        return None, "not done yet: write your prediction in the stub above, then run this cell again"
+        return "not done yet: write your prediction in the stub above, then run this cell again"
+    options = list(verdicts)
+    if all(isinstance(o, bool) for o in options):
+        if not isinstance(answer, bool):
+            return f"not yet: answer True or False, got {answer!r}"
+        return verdicts[answer]
     word = str(answer).strip().lower()
-    if word not in options:
-        return None, f"not yet: answer with one of {list(options)}, got {answer!r}"
-    return word, None
+    if word not in verdicts:
+        return f"not yet: answer with one of {options}, got {answer!r}"
+    return verdicts[word]
 
 
 # --- graphs as data ------------------------------------------------------------------------------
@@ -518,12 +525,10 @@ def check_leak_prediction(answer: Any) -> str:
         >>> print(check_leak_prediction("lower"))
         not yet: think about what an encoder sees when the edge it should predict is in its input
     """
-    word, msg = _choice(answer, ("higher", "lower", "same"))
-    if msg:
-        return msg
-    if word == "higher":
-        return "correct: and the gain is leakage, not skill; run the solution to see by how much"
-    return "not yet: think about what an encoder sees when the edge it should predict is in its input"
+    wrong = "not yet: think about what an encoder sees when the edge it should predict is in its input"
+    return _verdict(answer, {
+        "higher": "correct: and the gain is leakage, not skill; run the solution to see by how much",
+        "lower": wrong, "same": wrong})
 
 
 def check_stable_bce(fn: Callable[[Tensor, Tensor], Any]) -> str:
@@ -662,12 +667,11 @@ def check_homophily_prediction(answer: Any) -> str:
         >>> print(check_homophily_prediction("stays"))
         not yet: what does the mean of a node's neighbours tell the model once they rarely share its class?
     """
-    word, msg = _choice(answer, ("rises", "falls", "stays"))
-    if msg:
-        return msg
-    if word == "falls":
-        return "correct: the rule the model learned, neighbours share your class, stops holding; run the solution"
-    return "not yet: what does the mean of a node's neighbours tell the model once they rarely share its class?"
+    wrong = "not yet: what does the mean of a node's neighbours tell the model once they rarely share its class?"
+    return _verdict(answer, {
+        "rises": wrong,
+        "falls": "correct: the rule the model learned, neighbours share your class, stops holding; run the solution",
+        "stays": wrong})
 
 
 def check_fanout_prediction(answer: Any) -> str:
@@ -700,14 +704,10 @@ def check_isolated_node_prediction(answer: Any) -> str:
         >>> print(check_isolated_node_prediction("features"))
         not yet: without a self-loop, which messages reach a node that has no edges?
     """
-    word, msg = _choice(answer, ("zeros", "bias", "features"))
-    if msg:
-        return msg
-    if word == "bias":
-        return "correct: no message arrives, only the bias is added: every isolated node looks alike"
-    if word == "zeros":
-        return "not yet: the layer adds something after aggregating, even when nothing arrives"
-    return "not yet: without a self-loop, which messages reach a node that has no edges?"
+    return _verdict(answer, {
+        "zeros": "not yet: the layer adds something after aggregating, even when nothing arrives",
+        "bias": "correct: no message arrives, only the bias is added: every isolated node looks alike",
+        "features": "not yet: without a self-loop, which messages reach a node that has no edges?"})
 
 
 def check_wl_prediction(answer: Any) -> str:
@@ -717,13 +717,9 @@ def check_wl_prediction(answer: Any) -> str:
         >>> print(check_wl_prediction(True))
         not yet: start 1-WL with one colour everywhere: what does every node see after one round?
     """
-    if answer is None or answer is NotImplemented:
-        return "not done yet: write your prediction in the stub above, then run this cell again"
-    if not isinstance(answer, bool):
-        return f"not yet: answer True or False, got {answer!r}"
-    if answer is False:
-        return "correct: every node sees three neighbours of one colour, in both graphs, in every round"
-    return "not yet: start 1-WL with one colour everywhere: what does every node see after one round?"
+    return _verdict(answer, {
+        False: "correct: every node sees three neighbours of one colour, in both graphs, in every round",
+        True: "not yet: start 1-WL with one colour everywhere: what does every node see after one round?"})
 
 
 def check_gcn_coefficient(fn: Callable[[int, int], Any]) -> str:
@@ -828,13 +824,9 @@ def check_unequal_shards_prediction(answer: Any) -> str:
         >>> print(check_unequal_shards_prediction(True))
         not yet: write the average of the ranks' means as a weighted mean of the seeds: are the weights equal?
     """
-    if answer is None or answer is NotImplemented:
-        return "not done yet: write your prediction in the stub above, then run this cell again"
-    if not isinstance(answer, bool):
-        return f"not yet: answer True or False, got {answer!r}"
-    if answer is False:
-        return "correct: a seed on a smaller shard weighs more; run the solution to see the gap"
-    return "not yet: write the average of the ranks' means as a weighted mean of the seeds: are the weights equal?"
+    return _verdict(answer, {
+        False: "correct: a seed on a smaller shard weighs more; run the solution to see the gap",
+        True: "not yet: write the average of the ranks' means as a weighted mean of the seeds: are the weights equal?"})
 
 
 def check_linear_scaling(fn: Callable[[float, int], Any]) -> str:
