@@ -57,6 +57,18 @@ def _need_callable(fn, what: str) -> None:
         raise TypeError(f"pass your function {what} itself (not its result), got {type(fn).__name__}")
 
 
+def _reader_number(fn: Callable, args: tuple, name: str) -> tuple:
+    """Call the reader's ``fn(*args)`` and read its answer as a float: ``(number, None)``, or
+    ``(None, message)`` when it is still the stub (returns ``None``), raised, or is no number."""
+    try:
+        out = fn(*args)
+        if out is None:
+            return None, f"not done yet: write {name} in the stub above, then run this cell again"
+        return float(out), None
+    except Exception as exc:  # the reader's code: report, do not crash
+        return None, f"not yet: your function raised {type(exc).__name__}: {exc}"
+
+
 def check_fidelity(fn: Callable) -> str:
     r"""Check ``fn(prob_full, prob_without, prob_only) -> (fid_plus, fid_minus)``.
 
@@ -317,13 +329,9 @@ def check_accuracy_standard_error(fn: Callable) -> str:
     _need_callable(fn, "fn")
     for p, n in [(0.9, 38), (0.5, 100), (0.75, 12), (0.99, 1000)]:
         want = math.sqrt(p * (1 - p) / n)
-        try:
-            out = fn(p, n)
-            if out is None:
-                return "not done yet: write accuracy_se in the stub above, then run this cell again"
-            got = float(out)
-        except Exception as exc:  # the reader's code: report, do not crash
-            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        got, msg = _reader_number(fn, (p, n), "accuracy_se")
+        if msg:
+            return msg
         close = lambda a, b: math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
         if close(got, want):
             continue
@@ -379,13 +387,9 @@ def check_padded_auc(fn: Callable) -> str:
         labels = torch.cat([torch.ones(k), torch.zeros(n)]).bool()
         auc = roc_auc(torch.cat([truth, other]), labels)
         want = roc_auc(torch.cat([truth, other, torch.zeros(e)]), torch.cat([labels, torch.zeros(e).bool()]))
-        try:
-            out = fn(auc, n, e)
-            if out is None:
-                return "not done yet: write padded_auc in the stub above, then run this cell again"
-            got = float(out)
-        except Exception as exc:  # the reader's code: report, do not crash
-            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        got, msg = _reader_number(fn, (auc, n, e), "padded_auc")
+        if msg:
+            return msg
         close = lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
         if close(got, want):
             continue
@@ -484,13 +488,9 @@ def check_molecules_apart(fn: Callable) -> str:
         acc = pd.Series(accs)
         right = (acc * n).round()
         want = int(right.max() - right.min())
-        try:
-            out = fn(acc.copy(), n)
-            if out is None:
-                return "not done yet: write molecules_apart in the stub above, then run this cell again"
-            got = float(out)
-        except Exception as exc:  # the reader's code: report, do not crash
-            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        got, msg = _reader_number(fn, (acc.copy(), n), "molecules_apart")
+        if msg:
+            return msg
         if got == want:
             continue
         if math.isclose(got, acc.max() - acc.min(), abs_tol=1e-9):
@@ -547,13 +547,9 @@ def check_three_atom_count(fn: Callable) -> str:
         want = _three_atom_molecules(valency)
         k = len(valency)
         k2 = sum(v >= 2 for v in valency)
-        try:
-            out = fn(list(valency))
-            if out is None:
-                return "not done yet: write three_atom_molecules in the stub above, then run this cell again"
-            got = float(out)
-        except Exception as exc:  # the reader's code: report, do not crash
-            return f"not yet: your function raised {type(exc).__name__}: {exc}"
+        got, msg = _reader_number(fn, (list(valency),), "three_atom_molecules")
+        if msg:
+            return msg
         if got == want:
             continue
         path = k2 * k * (k + 1) // 2
