@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .layers import MeanAggregation, mean_adjacency_csr
-from .utils import check_edge_index, check_features, check_model_input
+from .utils import check_dropout, check_edge_index, check_features, check_model_input
 
 __all__ = [
     "add_self_loops",
@@ -269,8 +269,7 @@ class GATLayer(nn.Module):
         _check_positive_int("in_channels", in_channels)
         _check_positive_int("out_channels", out_channels)
         _check_positive_int("heads", heads)
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
         self.concat, self.negative_slope, self.dropout = concat, float(negative_slope), float(dropout)
         self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)  # W^1..W^K stacked
@@ -474,8 +473,7 @@ class GNN(nn.Module):
                  heads: int = 8, out_heads: int = 1, attention_dropout: float = 0.0) -> None:
         super().__init__()
         _check_positive_int("num_layers", num_layers)
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         if activation not in ("relu", "elu"):
             raise ValueError(f"activation must be 'relu' or 'elu', got {activation!r}")
         self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels

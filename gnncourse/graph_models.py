@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .convs import make_layer, run_layer
-from .utils import check_edge_index, check_features
+from .utils import check_dropout, check_edge_index, check_features
 
 __all__ = ["sum_readout", "mean_readout", "max_readout", "READOUTS", "readout", "GNNGraphClassifier"]
 
@@ -131,8 +131,7 @@ class GNNGraphClassifier(nn.Module):
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         if readout not in READOUTS:
             raise ValueError(f"unknown readout {readout!r}; use one of {sorted(READOUTS)}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.in_channels, self.hidden_channels, self.num_classes = in_channels, hidden_channels, num_classes
         self.layer, self.num_layers, self.readout, self.dropout = layer, num_layers, readout, float(dropout)
         sizes = [in_channels] + [hidden_channels] * num_layers

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GraphConv, MessagePassing
 
 from .layers import MeanAggregation, mean_adjacency_csr
-from .utils import check_model_input
+from .utils import check_dropout, check_model_input, check_num_layers
 
 __all__ = ["MeanAggregationGNN", "FeaturesMLP", "GNNExplainerPaperNet", "NormalizedSumConv",
            "GNNExplainerOriginalNet", "GATNodeClassifier"]
@@ -54,10 +54,8 @@ class MeanAggregationGNN(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
                  num_layers: int = 2, dropout: float = 0.5) -> None:
         super().__init__()
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_num_layers(num_layers)
+        check_dropout(dropout)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.out_channels = out_channels
@@ -106,8 +104,7 @@ class FeaturesMLP(nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, dropout: float = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.in_channels = in_channels
         self.dropout = float(dropout)
         self.lin1 = nn.Linear(in_channels, hidden_channels)
@@ -135,10 +132,8 @@ class _LayerOutputsConcatenated(nn.Module):
     def __init__(self, conv: Callable[[int, int], nn.Module], in_channels: int, out_channels: int,
                  hidden_channels: int, num_layers: int, dropout: float):
         super().__init__()
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_num_layers(num_layers)
+        check_dropout(dropout)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.dropout = float(dropout)
@@ -365,8 +360,7 @@ class GATNodeClassifier(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, hidden_channels: int = 20,
                  num_layers: int = 3, heads: int = 1, degree_scaled: bool = False):
         super().__init__()
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
+        check_num_layers(num_layers)
         self.in_channels = in_channels
         self.degree_scaled = degree_scaled
         dims = [in_channels] + [hidden_channels] * num_layers

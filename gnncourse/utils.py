@@ -20,6 +20,8 @@ __all__ = [
     "check_edge_index",
     "check_features",
     "check_graph",
+    "check_num_layers",
+    "check_dropout",
     "progress",
 ]
 
@@ -102,6 +104,18 @@ def check_graph(x: Tensor, edge_index: Tensor) -> None:
     """Check node features and ``edge_index`` together: the features fix the node count."""
     check_features(x)
     check_edge_index(edge_index, num_nodes=x.size(0))
+
+
+def check_num_layers(num_layers) -> None:
+    """A model's ``num_layers``: an int of at least 1 (``True`` is no layer count)."""
+    if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+        raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}")
+
+
+def check_dropout(dropout) -> None:
+    """A dropout probability: a number in [0, 1) (1 would drop everything)."""
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
 
 
 def check_model_input(model: torch.nn.Module, x: Tensor, edge_index: Tensor, in_channels: int,
