@@ -2,13 +2,13 @@
    is right or wrong in the question's feedback box. Offline, no kernel, no dependencies. */
 (function () {
   "use strict";
-  function setUp(question, number, total) {
+  function setUp(question, number, total, labels) {
     const feedback = document.createElement("div");
     feedback.className = "gnn-quiz-feedback";
     feedback.setAttribute("aria-live", "polite");
     const label = document.createElement("p");
     label.className = "gnn-quiz-number";
-    label.textContent = "Question " + number + " of " + total;
+    label.textContent = labels.number.replace("{n}", number).replace("{total}", total);
     question.insertBefore(label, question.firstChild);
     question.appendChild(feedback);
     const options = question.querySelectorAll(".gnn-quiz-option");
@@ -23,7 +23,7 @@
         question.classList.toggle("gnn-quiz-answered-wrong", !right);
         feedback.replaceChildren();
         const verdict = document.createElement("strong");
-        verdict.textContent = right ? "Right. " : "Not quite. ";
+        verdict.textContent = (right ? labels.right : labels.wrong) + " ";
         feedback.appendChild(verdict);
         const why = option.querySelector(".gnn-quiz-why");
         if (why) feedback.appendChild(why.cloneNode(true));
@@ -35,11 +35,21 @@
       });
     });
   }
+  // The page's edition words them (tools/quiz.py writes them hidden into the quiz).
+  function label(quiz, key, fallback) {
+    const found = quiz.querySelector(".gnn-quiz-label-" + key);
+    return found ? found.textContent : fallback;
+  }
   function init() {
     document.querySelectorAll(".gnn-quiz").forEach(function (quiz) {
       quiz.classList.add("gnn-quiz-ready");
+      const labels = {
+        right: label(quiz, "right", "Right."),
+        wrong: label(quiz, "wrong", "Not quite."),
+        number: label(quiz, "number", "Question {n} of {total}"),
+      };
       const questions = quiz.querySelectorAll(".gnn-quiz-question");
-      questions.forEach(function (q, i) { setUp(q, i + 1, questions.length); });
+      questions.forEach(function (q, i) { setUp(q, i + 1, questions.length, labels); });
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -503,9 +503,16 @@ def test_chinese_search_finds_pages_by_chinese_words(server, browser):
 # --- Self-check quizzes (tools/quiz.py, _static/quiz.js) and interactive figures
 # (gnncourse.interactive, BokehJS served by tools/book_html.py), driven like a reader would.
 
-def _quiz_pages() -> list[str]:
-    """The built pages that hold a self-check quiz."""
-    return [p for p in _pages() if 'class="gnn-quiz' in (HTML / p).read_text(encoding="utf-8")]
+def _quiz_pages(root: Path = HTML) -> list[str]:
+    """The built pages of one edition that hold a self-check quiz."""
+    return [p for p in _pages(root) if 'class="gnn-quiz' in (root / p).read_text(encoding="utf-8")]
+
+
+def _quiz_verdicts(code: str) -> tuple[str, str]:
+    """What a right and a wrong answer say first in edition ``code`` (tools/quiz.py's
+    ``quiz_labels``, which an edition sets in its ``config:`` of locales/languages.yml)."""
+    labels = (LANGUAGES.get(code, {}).get("config") or {}).get("quiz_labels") or {}
+    return labels.get("right", "Right."), labels.get("wrong", "Not quite.")
 
 
 def _offline_page(context, server: str, blocked: list):
@@ -518,30 +525,31 @@ def _offline_page(context, server: str, blocked: list):
     return page, errors
 
 
-def test_every_quiz_answers_right_and_wrong_with_feedback(server, browser):
-    """Per chapter quiz: 3-6 questions rendered; the explanations hidden until an answer is
-    picked; the right option of question 1 (clicked) says "Right." and its own explanation, a
-    wrong option of question 2 (chosen with the keyboard) says "Not quite." and why it is
-    wrong. Screenshots: quiz__<chapter>.png."""
-    pages = _quiz_pages()
+def test_every_quiz_answers_right_and_wrong_with_feedback(edition, server, browser):
+    """Per chapter quiz, in every edition: 3-6 questions rendered; the explanations hidden
+    until an answer is picked; the right option of question 1 (clicked) says "Right." (in
+    the edition's words) and its own explanation, a wrong option of question 2 (chosen with
+    the keyboard) says "Not quite." and why it is wrong. Screenshots: quiz__<chapter>.png."""
+    pages = _quiz_pages(edition.html)
+    right, wrong = _quiz_verdicts(edition.code)
     expected = {f"chapters/{s}.html" for s in ("00_graphs", "01_node_embeddings", "02_aggregation", "03_training",
                                                  "04_inductive", "05_beyond_mean", "07_xgnn", "A1_scaling_out",
                                                  "A3_xgnn_study")}
     assert expected <= set(pages), f"chapters without a quiz: {sorted(expected - set(pages))}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    edition.screenshots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(60_000)
     problems, blocked = [], []
     for rel in pages:
         page, errors = _offline_page(context, server, blocked)
-        page.goto(server + rel, wait_until="load")
+        page.goto(server + edition.prefix + rel, wait_until="load")
         page.wait_for_selector(".gnn-quiz.gnn-quiz-ready")
         shown = page.locator(".gnn-quiz-question")
         if not 3 <= shown.count() <= 6:
             problems.append(f"{rel}: {shown.count()} questions shown, expected 3 to 6")
         if page.locator(".gnn-quiz-why").first.is_visible():
             problems.append(f"{rel}: an explanation is visible before any answer")
-        for q, kind, verdict in [(shown.nth(0), "right", "Right."), (shown.nth(1), "wrong", "Not quite.")]:
+        for q, kind, verdict in [(shown.nth(0), "right", right), (shown.nth(1), "wrong", wrong)]:
             option = q.locator(f".gnn-quiz-option.gnn-quiz-{kind}").first
             why = " ".join(option.locator(".gnn-quiz-why").evaluate("e => e.textContent").split())
             if kind == "right":
@@ -556,7 +564,10 @@ def test_every_quiz_answers_right_and_wrong_with_feedback(server, browser):
                 problems.append(f"{rel}: a {kind} answer shows {text!r}; expected {verdict!r} then {why!r}")
             if f"gnn-quiz-feedback-{kind}" not in (feedback.get_attribute("class") or ""):
                 problems.append(f"{rel}: the feedback to a {kind} answer is not marked {kind}")
-        shown.nth(0).screenshot(path=str(SCREENSHOTS / f"quiz__{Path(rel).stem}.png"))
+        number = " ".join(shown.nth(0).locator(".gnn-quiz-number").text_content().split())
+        if not any(ch.isdigit() for ch in number) or "{" in number:
+            problems.append(f"{rel}: question 1 is numbered {number!r}")
+        shown.nth(0).screenshot(path=str(edition.screenshots / f"quiz__{Path(rel).stem}.png"))
         problems += [f"{rel}: console error {e}" for e in errors]
         page.close()
     context.close()
@@ -626,13 +637,13 @@ def test_interactive_figures_follow_their_sliders(server, browser):
              and 'class="gnn-interactive"' in (HTML / p).read_text(encoding="utf-8")]
     assert {"chapters/01_node_embeddings.html", "chapters/02_aggregation.html",
             "chapters/06_explain_instance.html"} <= set(pages), pages
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    edition.screenshots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(60_000)
     problems, blocked = [], []
     for rel in pages:
         page, errors = _offline_page(context, server, blocked)
-        page.goto(server + rel, wait_until="load")
+        page.goto(server + edition.prefix + rel, wait_until="load")
         count = page.locator(".gnn-interactive").count()
         _figures_ready(page, count)
         for i in range(count):

@@ -21,6 +21,9 @@ The directive renders every question, option and explanation with the MyST parse
 plain ``div``\\ s; ``_static/quiz.js`` (with ``_static/quiz.css``; Jupyter Book adds every script and style
 sheet of ``_static/`` to every page) turns each option into a button and shows the picked
 option's explanation (``Right.`` or ``Not quite.`` first) in the question's feedback box.
+Those words and the "Question 1 of 4" line are the config value ``quiz_labels``, so a
+translated edition sets its own (``config:`` of its entry in ``locales/languages.yml``); the
+directive writes them into the page, hidden, where ``quiz.js`` reads them.
 Nothing is fetched from the network; without JavaScript the questions still read as a list.
 ``tests/test_browser.py`` answers one question right and one wrong in Chromium.
 
@@ -39,6 +42,8 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 6
+# What quiz.js writes around the explanations; {n} and {total} number the questions.
+QUIZ_LABELS = {"right": "Right.", "wrong": "Not quite.", "number": "Question {n} of {total}"}
 
 
 class QuizError(ValueError):
@@ -89,6 +94,18 @@ class QuizDirective(SphinxDirective):
                                 self.content_offset, box)
         return box
 
+    def _labels(self) -> nodes.container:
+        """The edition's feedback words, hidden in the page for quiz.js (not translatable
+        text: they come from the config value ``quiz_labels``)."""
+        labels = {**QUIZ_LABELS, **(self.config.quiz_labels or {})}
+        unknown = set(labels) - set(QUIZ_LABELS)
+        if unknown:
+            raise self.error(f"quiz_labels: unknown key(s) {sorted(unknown)}; the keys are {sorted(QUIZ_LABELS)}")
+        box = nodes.container(classes=["gnn-quiz-labels"])
+        for key in QUIZ_LABELS:
+            box += nodes.inline(text=str(labels[key]), classes=[f"gnn-quiz-label-{key}"])
+        return box
+
     def run(self) -> list[nodes.Node]:
         _, abspath = self.env.relfn2path(self.arguments[0], self.env.docname)
         self.env.note_dependency(abspath)
@@ -97,6 +114,7 @@ class QuizDirective(SphinxDirective):
         except QuizError as err:
             raise self.error(str(err)) from None
         quiz = nodes.container(classes=["gnn-quiz"])
+        quiz += self._labels()
         for q in questions:
             box = nodes.container(classes=["gnn-quiz-question"])
             box += self._parsed(q["question"], ["gnn-quiz-prompt"])
@@ -113,5 +131,6 @@ class QuizDirective(SphinxDirective):
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("quiz_labels", {}, "env", types=[dict])
     app.add_directive("quiz", QuizDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
