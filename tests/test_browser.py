@@ -74,8 +74,9 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-# Text that means a formula reached the reader untypeset (code blocks are not searched).
-RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\frac\{|\\mathbf\{|\\sum_")
+# Text that means a formula reached the reader untypeset (code blocks are not searched); a lone
+# `$` is a formula the markdown parser did not pair (`$$` inside a paragraph, for one).
+RAW_MATH = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\frac\{|\\mathbf\{|\\sum_")
 # A page that only redirects elsewhere (Jupyter Book writes the root index.html so).
 REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.I)
 # A tqdm bar or other stderr that should have stayed in Jupyter.
