@@ -638,13 +638,13 @@ def test_interactive_figures_follow_their_sliders(server, browser):
              and 'class="gnn-interactive"' in (HTML / p).read_text(encoding="utf-8")]
     assert {"chapters/01_node_embeddings.html", "chapters/02_aggregation.html",
             "chapters/06_explain_instance.html"} <= set(pages), pages
-    edition.screenshots.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(60_000)
     problems, blocked = [], []
     for rel in pages:
         page, errors = _offline_page(context, server, blocked)
-        page.goto(server + edition.prefix + rel, wait_until="load")
+        page.goto(server + rel, wait_until="load")
         count = page.locator(".gnn-interactive").count()
         _figures_ready(page, count)
         for i in range(count):
