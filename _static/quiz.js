@@ -35,18 +35,17 @@
       });
     });
   }
-  // The page's edition words them (tools/quiz.py writes them hidden into the quiz).
-  function label(quiz, key, fallback) {
-    const found = quiz.querySelector(".gnn-quiz-label-" + key);
-    return found ? found.textContent : fallback;
+  // The page's edition words them (tools/quiz.py writes them hidden into every quiz).
+  function label(quiz, key) {
+    return quiz.querySelector(".gnn-quiz-label-" + key).textContent;
   }
   function init() {
     document.querySelectorAll(".gnn-quiz").forEach(function (quiz) {
       quiz.classList.add("gnn-quiz-ready");
       const labels = {
-        right: label(quiz, "right", "Right."),
-        wrong: label(quiz, "wrong", "Not quite."),
-        number: label(quiz, "number", "Question {n} of {total}"),
+        right: label(quiz, "right"),
+        wrong: label(quiz, "wrong"),
+        number: label(quiz, "number"),
       };
       const questions = quiz.querySelectorAll(".gnn-quiz-question");
       questions.forEach(function (q, i) { setUp(q, i + 1, questions.length, labels); });

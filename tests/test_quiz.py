@@ -53,3 +53,18 @@ def test_malformed_quiz_is_refused(tmp_path, questions, message):
 def test_missing_file_says_so(tmp_path):
     with pytest.raises(quiz.QuizError, match="does not exist"):
         quiz.load_quiz(tmp_path / "nope.yml")
+
+
+def test_edition_labels_override_the_english_words_and_keep_the_rest():
+    labels = quiz.edition_labels({"right": "答对了。", "number": "第 {n} 题（共 {total} 题）"})
+    assert labels == {"right": "答对了。", "wrong": "Not quite.", "number": "第 {n} 题（共 {total} 题）"}
+    assert quiz.edition_labels(None) == quiz.QUIZ_LABELS
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"correct": "Yes."}, "unknown key"),
+    ({"number": "Question {n}"}, "must contain"),
+])
+def test_edition_labels_refuse_unknown_keys_and_unnumbered_questions(overrides, message):
+    with pytest.raises(quiz.QuizError, match=message):
+        quiz.edition_labels(overrides)

@@ -82,6 +82,21 @@ def load_quiz(path: Path) -> list[dict]:
     return questions
 
 
+def edition_labels(overrides: dict | None) -> dict[str, str]:
+    """The feedback words of one edition: ``QUIZ_LABELS`` with the edition's ``quiz_labels``.
+
+    >>> edition_labels({"right": "答对了。"})["right"], edition_labels(None)["wrong"]
+    ('答对了。', 'Not quite.')
+    """
+    labels = {**QUIZ_LABELS, **(overrides or {})}
+    unknown = set(labels) - set(QUIZ_LABELS)
+    if unknown:
+        raise QuizError(f"quiz_labels: unknown key(s) {sorted(unknown)}; the keys are {sorted(QUIZ_LABELS)}")
+    if "{n}" not in labels["number"] or "{total}" not in labels["number"]:
+        raise QuizError(f"quiz_labels: `number` must contain {{n}} and {{total}}, got {labels['number']!r}")
+    return {key: str(value) for key, value in labels.items()}
+
+
 class QuizDirective(SphinxDirective):
     """``{quiz} <path to YAML, relative to the page>``: the page's self-check questions."""
 
@@ -97,13 +112,13 @@ class QuizDirective(SphinxDirective):
     def _labels(self) -> nodes.container:
         """The edition's feedback words, hidden in the page for quiz.js (not translatable
         text: they come from the config value ``quiz_labels``)."""
-        labels = {**QUIZ_LABELS, **(self.config.quiz_labels or {})}
-        unknown = set(labels) - set(QUIZ_LABELS)
-        if unknown:
-            raise self.error(f"quiz_labels: unknown key(s) {sorted(unknown)}; the keys are {sorted(QUIZ_LABELS)}")
+        try:
+            labels = edition_labels(self.config.quiz_labels)
+        except QuizError as err:
+            raise self.error(str(err)) from None
         box = nodes.container(classes=["gnn-quiz-labels"])
-        for key in QUIZ_LABELS:
-            box += nodes.inline(text=str(labels[key]), classes=[f"gnn-quiz-label-{key}"])
+        for key, text in labels.items():
+            box += nodes.inline(text=text, classes=[f"gnn-quiz-label-{key}"])
         return box
 
     def run(self) -> list[nodes.Node]:
